@@ -1,0 +1,286 @@
+//! The one entry point of the server: every request on the port comes through [`dispatch`].
+//!
+//! Order (first match wins): admin paths (`/_simfra/...`), JSON 1.1 by `X-Amz-Target`, then the
+//! registered REST services in registration order (git smart HTTP before S3), and finally an
+//! error. Nothing a client sends reaches a panic or a 500: handler faults are rendered as AWS
+//! errors and the server keeps serving.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::http::header::HeaderMap;
+use actix_web::{web, HttpRequest, HttpResponse};
+use bytes::{Bytes, BytesMut};
+use futures_util::future::LocalBoxFuture;
+use futures_util::{FutureExt, StreamExt};
+use tracing::Instrument;
+
+use super::admin;
+use super::context::RequestContext;
+use super::error::ApiError;
+use super::json::JsonService;
+use super::sigv4;
+
+/// A service that speaks a REST protocol on the shared port (S3 REST-XML, git smart HTTP).
+pub trait RestService: Send + Sync {
+    /// Whether this service takes the request (called in registration order).
+    fn matches(&self, req: &HttpRequest, ctx: &RequestContext) -> bool;
+    /// Serves the request; the body is streamed, not buffered, and not size-limited here.
+    fn handle(
+        &self,
+        req: HttpRequest,
+        payload: web::Payload,
+        ctx: RequestContext,
+    ) -> LocalBoxFuture<'static, HttpResponse>;
+}
+
+/// What the admin endpoints need from a service: its name, its state, and a way to wipe it.
+pub trait ServiceHandle: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// A short state for `/_simfra/health`, e.g. `running` or `not implemented yet`.
+    fn state(&self) -> String {
+        "running".to_string()
+    }
+    /// Wipes the service's state, in memory and in the store.
+    fn reset(&self);
+}
+
+/// Everything the entry point routes to; built once at start-up.
+pub struct Router {
+    pub default_region: String,
+    pub default_account: String,
+    pub max_body_bytes: usize,
+    pub docker_enabled: bool,
+    json: HashMap<&'static str, JsonService>,
+    rest: Vec<Box<dyn RestService>>,
+    services: Vec<Arc<dyn ServiceHandle>>,
+    /// Called by `/_simfra/reset` after the services were reset (wipes the store).
+    pub on_reset: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl Router {
+    pub fn new(
+        default_region: &str,
+        default_account: &str,
+        max_body_bytes: usize,
+        docker: bool,
+    ) -> Self {
+        Router {
+            default_region: default_region.to_string(),
+            default_account: default_account.to_string(),
+            max_body_bytes,
+            docker_enabled: docker,
+            json: HashMap::new(),
+            rest: Vec::new(),
+            services: Vec::new(),
+            on_reset: None,
+        }
+    }
+
+    pub fn add_json(&mut self, service: JsonService) {
+        self.json.insert(service.target_prefix, service);
+    }
+
+    pub fn add_rest(&mut self, service: Box<dyn RestService>) {
+        self.rest.push(service);
+    }
+
+    pub fn add_service(&mut self, handle: Arc<dyn ServiceHandle>) {
+        self.services.push(handle);
+    }
+
+    pub fn services(&self) -> &[Arc<dyn ServiceHandle>] {
+        &self.services
+    }
+
+    pub fn json_services(&self) -> impl Iterator<Item = &JsonService> {
+        self.json.values()
+    }
+
+    /// Builds the request context from the headers (and presigned query parameters).
+    pub fn context(&self, req: &HttpRequest) -> RequestContext {
+        let headers = req.headers();
+        let scope = header(headers, "authorization")
+            .and_then(sigv4::parse_authorization)
+            .or_else(|| presigned_scope(req.query_string()));
+        let (region, access_key, service) = match scope {
+            Some(s) => (s.region, Some(s.access_key), Some(s.service)),
+            None => (self.default_region.clone(), None, None),
+        };
+        // A 12-digit access key id names the account, as AWS's own test keys sometimes do.
+        let account_id = match &access_key {
+            Some(k) if k.len() == 12 && k.bytes().all(|b| b.is_ascii_digit()) => k.clone(),
+            _ => self.default_account.clone(),
+        };
+        RequestContext {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            region,
+            account_id,
+            access_key,
+            signing_service: service,
+            host: header(headers, "host").unwrap_or("localhost").to_string(),
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn presigned_scope(query: &str) -> Option<sigv4::CredentialScope> {
+    let raw = query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("X-Amz-Credential="))?;
+    sigv4::parse_credential(&percent_decode(raw))
+}
+
+/// Decodes `%XX` escapes and `+` (query strings); invalid escapes are kept as they are.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The single actix-web handler behind every path and method.
+pub async fn dispatch(
+    req: HttpRequest,
+    payload: web::Payload,
+    router: web::Data<Arc<Router>>,
+) -> HttpResponse {
+    if req.path().starts_with("/_simfra/") {
+        return admin::handle(&req, &router);
+    }
+    let ctx = router.context(&req);
+    if let Some(target) = header(req.headers(), "x-amz-target") {
+        let target = target.to_string();
+        let span =
+            tracing::debug_span!("request", request_id = %ctx.request_id, operation = %target);
+        return dispatch_json(&router, target, payload, ctx)
+            .instrument(span)
+            .await;
+    }
+    for service in &router.rest {
+        if service.matches(&req, &ctx) {
+            let span = tracing::debug_span!("request", request_id = %ctx.request_id, method = %req.method(), path = %req.path());
+            return service.handle(req, payload, ctx).instrument(span).await;
+        }
+    }
+    ApiError::client(
+        "UnknownOperationException",
+        "The request names no operation: send an X-Amz-Target header (JSON services) or a SigV4-signed S3 request",
+    )
+    .to_json_response(&ctx.request_id)
+}
+
+async fn dispatch_json(
+    router: &Router,
+    target: String,
+    payload: web::Payload,
+    ctx: RequestContext,
+) -> HttpResponse {
+    let request_id = ctx.request_id.clone();
+    let Some((prefix, operation)) = target.rsplit_once('.') else {
+        return ApiError::unknown_operation(&target).to_json_response(&request_id);
+    };
+    let Some(handler) = router
+        .json
+        .get(prefix)
+        .and_then(|service| service.handler(operation))
+        .cloned()
+    else {
+        return ApiError::unknown_operation(&target).to_json_response(&request_id);
+    };
+    let body = match read_body(payload, router.max_body_bytes).await {
+        Ok(body) => body,
+        Err(e) => return e.to_json_response(&request_id),
+    };
+    // A handler that panics is a bug; it must not take the connection or the worker with it.
+    let result = match std::panic::AssertUnwindSafe(handler(ctx, body))
+        .catch_unwind()
+        .await
+    {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%target, "handler panicked: {msg}");
+            Err(ApiError::internal(format!(
+                "internal error while handling {target}"
+            )))
+        }
+    };
+    match result {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header(("Content-Type", "application/x-amz-json-1.1"))
+            .insert_header(("x-amzn-RequestId", request_id))
+            .body(body),
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::warn!(%target, error = %e, "request failed");
+            } else {
+                tracing::debug!(%target, error = %e, "request rejected");
+            }
+            e.to_json_response(&request_id)
+        }
+    }
+}
+
+/// Reads a whole request body, refusing more than `limit` bytes.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::serialization(format!("reading the request body failed: {e}"))
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(ApiError::with_status(
+                413,
+                "RequestEntityTooLargeException",
+                format!("The request body is larger than the limit of {limit} bytes"),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("a%2Fb%20c+d"), "a/b c d");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+}

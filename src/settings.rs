@@ -1,0 +1,66 @@
+//! Settings: the one struct every part of simfra reads its configuration from.
+//!
+//! Filled from command-line flags and `SIMFRA_*` environment variables (clap does both); tests
+//! build it directly with [`Settings::for_tests`] instead of touching the process environment.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// simfra: a local AWS-compatible CI/CD cloud on one port.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "simfra", version, about)]
+pub struct Settings {
+    /// Address to bind (use 0.0.0.0 inside a container).
+    #[arg(long, env = "SIMFRA_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// The one port every service answers on.
+    #[arg(long, env = "SIMFRA_PORT", default_value_t = 4599)]
+    pub port: u16,
+
+    /// Directory for persistent state; unset keeps everything in memory.
+    #[arg(long, env = "SIMFRA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Run builds and deployment hooks in real Docker containers.
+    #[arg(long, env = "SIMFRA_DOCKER", default_value_t = false, action = clap::ArgAction::Set)]
+    pub docker: bool,
+
+    /// Region used when a request does not name one in its signature.
+    #[arg(long, env = "SIMFRA_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Account id used in every ARN (SigV4 carries none).
+    #[arg(long, env = "SIMFRA_ACCOUNT_ID", default_value = "000000000000")]
+    pub account_id: String,
+
+    /// Log filter (error, warn, info, debug, trace, or a tracing directive).
+    #[arg(long, env = "SIMFRA_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Largest accepted body of a JSON (non-S3) request, in bytes.
+    #[arg(long, env = "SIMFRA_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// HTTP worker threads (0: one per core).
+    #[arg(long, env = "SIMFRA_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+}
+
+impl Settings {
+    /// Settings for in-process tests: loopback, port 0 (any free port), in memory.
+    pub fn for_tests() -> Self {
+        Settings {
+            host: "127.0.0.1".into(),
+            port: 0,
+            data_dir: None,
+            docker: false,
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            log: "warn".into(),
+            max_body_bytes: 16 * 1024 * 1024,
+            workers: 1,
+        }
+    }
+}
