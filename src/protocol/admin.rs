@@ -11,6 +11,8 @@ use super::router::Router;
 struct Health<'a> {
     status: &'static str,
     version: &'static str,
+    /// The server's process id (benchmarks read its CPU time and memory from /proc).
+    pid: u32,
     region: &'a str,
     account_id: &'a str,
     docker: DockerState,
@@ -33,6 +35,7 @@ pub fn handle(req: &HttpRequest, router: &Router) -> HttpResponse {
             HttpResponse::Ok().json(Health {
                 status: "ok",
                 version: env!("CARGO_PKG_VERSION"),
+                pid: std::process::id(),
                 region: &router.default_region,
                 account_id: &router.default_account,
                 docker: DockerState {
