@@ -1,0 +1,178 @@
+//! Every message the engine's actors exchange, in one place.
+//!
+//! Commands are imperative (`StartExecution`, `EnterStage`); reports are past tense
+//! (`StageFinished`, `ActionFinished`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix::prelude::*;
+
+use super::errors::EngineError;
+use super::providers::{ActionProgress, ActionSuccess};
+use super::records::{ActionRecord, ArtifactLocation, ErrorDetails, ExecutionRecord};
+use super::spec::{PipelineKey, PipelineSpec};
+use super::status::{ActionExecutionStatus, StageExecutionStatus, StopMode};
+use crate::clock::Timestamp;
+
+// ---- to the supervisor ------------------------------------------------------------------------
+
+/// Starts a new execution whose record is already filled in (status InProgress).
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct StartExecution {
+    pub spec: Arc<PipelineSpec>,
+    pub record: ExecutionRecord,
+}
+
+/// An execution asks to enter a stage; the supervisor answers with `EnterStage` (now or once
+/// the stage is free and its transition enabled) or with `Supersede`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RequestEntry {
+    pub execution_id: String,
+    pub key: PipelineKey,
+    pub stage: String,
+    pub seq: u64,
+    pub mode: super::spec::ExecutionMode,
+}
+
+/// An execution left a stage (finished it, or ended in it).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseStage {
+    pub execution_id: String,
+    pub key: PipelineKey,
+    pub stage: String,
+}
+
+/// An execution ended; the supervisor forgets it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ExecutionEnded {
+    pub execution_id: String,
+    pub key: PipelineKey,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct Stop {
+    pub key: PipelineKey,
+    pub execution_id: String,
+    pub abandon: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct SetTransition {
+    pub key: PipelineKey,
+    pub stage: String,
+    pub enabled: bool,
+    pub reason: Option<String>,
+    pub changed_by: String,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Timestamp, EngineError>")]
+pub struct Approve {
+    pub key: PipelineKey,
+    pub stage: String,
+    pub action: String,
+    pub token: String,
+    pub approved: bool,
+    pub summary: Option<String>,
+    pub by: String,
+}
+
+/// A pipeline was deleted: its executions stop (abandoned) and its records go.
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct ForgetPipeline {
+    pub key: PipelineKey,
+}
+
+/// An action actor announces itself (so approvals can reach it) or leaves.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ActionLive {
+    pub action_execution_id: String,
+    pub addr: Option<Addr<super::action::ActionActor>>,
+}
+
+// ---- to an execution ---------------------------------------------------------------------------
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EnterStage {
+    pub stage: String,
+}
+
+/// The execution is waiting in front of a stage (for GetPipelineState's inbound executions).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Supersede;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopExecution {
+    pub mode: StopMode,
+    pub reason: Option<String>,
+}
+
+/// What a stage produced, handed up when it finishes.
+#[derive(Debug, Clone, Default)]
+pub struct StageOutputs {
+    pub artifacts: Vec<ArtifactLocation>,
+    /// Output variables by namespace.
+    pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    pub revisions: Vec<super::records::ArtifactRevision>,
+    pub failure: Option<ErrorDetails>,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StageFinished {
+    pub stage: String,
+    pub status: StageExecutionStatus,
+    pub outputs: StageOutputs,
+}
+
+// ---- to a stage --------------------------------------------------------------------------------
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopStage {
+    pub mode: StopMode,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ActionFinished {
+    pub action: String,
+    pub status: ActionExecutionStatus,
+    pub record: ActionRecord,
+}
+
+// ---- to an action ------------------------------------------------------------------------------
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub enum ProviderReport {
+    Progress(ActionProgress),
+    Succeeded(ActionSuccess),
+    Failed(ErrorDetails),
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Abandon;
+
+#[derive(Message)]
+#[rtype(result = "Result<Timestamp, EngineError>")]
+pub struct ApprovalResult {
+    pub token: String,
+    pub approved: bool,
+    pub summary: Option<String>,
+    pub by: String,
+}

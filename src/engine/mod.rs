@@ -1,0 +1,225 @@
+//! The execution engine: actix actors that really run pipelines. Knows nothing of HTTP.
+//!
+//! ```text
+//! Supervisor            one per server: registry, execution modes, stage locks, transitions
+//!  └─ ExecutionActor    one per execution: stages in series, artifacts, variables
+//!      └─ StageActor    runOrder groups in series, the actions of a group in parallel
+//!          └─ ActionActor   one provider run, cancellable
+//! ```
+//! Children report up with messages (`messages.rs`); the plan (`plan.rs`) and the status state
+//! machine (`status.rs`) are pure. Every status change is persisted (`records.rs`) before it is
+//! visible and published once on the internal event bus (`events.rs`). Reads come from the
+//! records, never from an actor's mailbox. All actors live on one engine arbiter (thread).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+
+pub mod action;
+pub mod errors;
+pub mod events;
+pub mod execution;
+pub mod messages;
+pub mod plan;
+pub mod providers;
+pub mod records;
+pub mod spec;
+pub mod stage;
+pub mod status;
+pub mod supervisor;
+pub mod variables;
+
+pub use errors::EngineError;
+pub use records::{ActionRecord, ExecutionRecord, PipelineRuntime, Records, Trigger};
+pub use spec::{PipelineKey, PipelineSpec};
+
+use crate::bus::EventBus;
+use crate::clock::Timestamp;
+use crate::store::{Store, StoreError};
+
+/// Engine limits and timeouts (shortened in tests).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long a manual approval waits (AWS: 7 days), unless the action sets `timeoutInMinutes`.
+    pub approval_timeout: Duration,
+    /// How long any other action may run (AWS: 1 hour for most providers).
+    pub action_timeout: Duration,
+    /// Executions in flight per pipeline before StartPipelineExecution is refused.
+    pub max_in_flight_per_pipeline: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            approval_timeout: Duration::from_secs(7 * 24 * 3600),
+            action_timeout: Duration::from_secs(3600),
+            max_in_flight_per_pipeline: 1000,
+        }
+    }
+}
+
+/// What every actor of the engine shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub records: Records,
+    pub bus: EventBus,
+    pub providers: Arc<providers::Providers>,
+    pub config: Arc<EngineConfig>,
+    pub supervisor: Addr<supervisor::Supervisor>,
+}
+
+/// How an execution is being started.
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub key: PipelineKey,
+    pub spec: Arc<PipelineSpec>,
+    pub trigger: Trigger,
+    /// Resolved pipeline-level variables (defaults with overrides applied).
+    pub variables: Vec<(String, String)>,
+    pub client_request_token: Option<String>,
+    /// Pinned source revisions: action name -> (revision type, value).
+    pub source_overrides: BTreeMap<String, (String, String)>,
+}
+
+/// The handle the services use.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Shared,
+}
+
+impl Engine {
+    /// Starts the engine on its own arbiter and resumes executions that were in flight.
+    /// Must be called from within an actix system.
+    pub fn start(
+        store: Arc<Store>,
+        bus: EventBus,
+        providers: providers::Providers,
+        config: EngineConfig,
+    ) -> Result<Engine, StoreError> {
+        let records = Records::load(store)?;
+        let arbiter = Arbiter::new();
+        let supervisor = supervisor::Supervisor::start_in_arbiter(&arbiter.handle(), |_| supervisor::Supervisor::new());
+        // The arbiter thread lives as long as the process; its handle is not needed again.
+        std::mem::forget(arbiter);
+        let shared = Shared {
+            records,
+            bus,
+            providers: Arc::new(providers),
+            config: Arc::new(config),
+            supervisor: supervisor.clone(),
+        };
+        supervisor.do_send(supervisor::Init(shared.clone()));
+        Ok(Engine { shared })
+    }
+
+    pub fn records(&self) -> &Records {
+        &self.shared.records
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.shared.bus
+    }
+
+    /// Starts an execution and returns its id once its record is written. A repeated
+    /// `client_request_token` returns the execution that token started.
+    pub async fn start_execution(&self, req: StartRequest) -> Result<String, EngineError> {
+        if let Some(token) = &req.client_request_token {
+            if let Some(existing) = self.shared.records.execution_by_token(&req.key, token) {
+                return Ok(existing.id);
+            }
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let seq = self.shared.records.next_seq(&req.key)?;
+        let record = execution::new_record(
+            &req.key,
+            &req.spec,
+            id.clone(),
+            seq,
+            req.trigger,
+            req.variables,
+            req.client_request_token,
+            req.source_overrides,
+        );
+        self.shared
+            .supervisor
+            .send(messages::StartExecution {
+                spec: req.spec,
+                record,
+            })
+            .await??;
+        Ok(id)
+    }
+
+    pub async fn stop_execution(
+        &self,
+        key: &PipelineKey,
+        execution_id: &str,
+        abandon: bool,
+        reason: Option<String>,
+    ) -> Result<(), EngineError> {
+        self.shared
+            .supervisor
+            .send(messages::Stop {
+                key: key.clone(),
+                execution_id: execution_id.to_string(),
+                abandon,
+                reason,
+            })
+            .await?
+    }
+
+    pub async fn set_transition(
+        &self,
+        key: &PipelineKey,
+        stage: &str,
+        enabled: bool,
+        reason: Option<String>,
+        changed_by: String,
+    ) -> Result<(), EngineError> {
+        self.shared
+            .supervisor
+            .send(messages::SetTransition {
+                key: key.clone(),
+                stage: stage.to_string(),
+                enabled,
+                reason,
+                changed_by,
+            })
+            .await?
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn put_approval_result(
+        &self,
+        key: &PipelineKey,
+        stage: &str,
+        action: &str,
+        token: &str,
+        approved: bool,
+        summary: Option<String>,
+        by: String,
+    ) -> Result<Timestamp, EngineError> {
+        self.shared
+            .supervisor
+            .send(messages::Approve {
+                key: key.clone(),
+                stage: stage.to_string(),
+                action: action.to_string(),
+                token: token.to_string(),
+                approved,
+                summary,
+                by,
+            })
+            .await?
+    }
+
+    /// A deleted pipeline: running executions are abandoned, history forgotten.
+    pub async fn forget_pipeline(&self, key: &PipelineKey) -> Result<(), EngineError> {
+        self.shared
+            .supervisor
+            .send(messages::ForgetPipeline { key: key.clone() })
+            .await?
+    }
+}

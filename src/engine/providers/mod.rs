@@ -1,0 +1,148 @@
+//! Action providers: plug-ins keyed by `(category, owner, provider)` that do an action's work
+//! and report its status to the action actor as messages (never by being polled).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use actix::Recipient;
+
+use super::messages::ProviderReport;
+use super::records::{ArtifactLocation, ArtifactRevision, ErrorDetails};
+use super::spec::{ActionSpec, PipelineKey};
+
+pub mod manual;
+
+/// Everything a provider needs to run one action execution.
+#[derive(Debug, Clone)]
+pub struct ActionJob {
+    pub key: PipelineKey,
+    pub pipeline_execution_id: String,
+    pub action_execution_id: String,
+    pub stage: String,
+    pub action: ActionSpec,
+    /// The configuration after `#{...}` references were resolved.
+    pub configuration: BTreeMap<String, String>,
+    pub input_artifacts: Vec<ArtifactLocation>,
+    /// Pre-assigned locations the outputs must be written to.
+    pub output_artifacts: Vec<ArtifactLocation>,
+    pub artifact_bucket: String,
+    /// Pinned source revision (from `sourceRevisions`), as (type, value).
+    pub source_override: Option<(String, String)>,
+    /// The token of an approval being re-attached after a restart.
+    pub resume_token: Option<String>,
+}
+
+/// How an action ended, as a provider reports it.
+#[derive(Debug, Clone, Default)]
+pub struct ActionSuccess {
+    pub summary: Option<String>,
+    pub external_execution_id: Option<String>,
+    pub external_execution_url: Option<String>,
+    pub output_variables: BTreeMap<String, String>,
+    pub revision: Option<ArtifactRevision>,
+    pub updated_by: Option<String>,
+}
+
+/// A running action's progress while it runs.
+#[derive(Debug, Clone, Default)]
+pub struct ActionProgress {
+    pub summary: Option<String>,
+    pub token: Option<String>,
+    pub external_execution_id: Option<String>,
+    pub external_execution_url: Option<String>,
+    pub percent_complete: Option<i64>,
+}
+
+/// The provider's way to report to its action actor.
+#[derive(Clone)]
+pub struct Reporter {
+    recipient: Recipient<ProviderReport>,
+}
+
+impl Reporter {
+    pub fn new(recipient: Recipient<ProviderReport>) -> Self {
+        Reporter { recipient }
+    }
+
+    pub fn progress(&self, p: ActionProgress) {
+        self.recipient.do_send(ProviderReport::Progress(p));
+    }
+
+    pub fn succeeded(&self, s: ActionSuccess) {
+        self.recipient.do_send(ProviderReport::Succeeded(s));
+    }
+
+    pub fn failed(&self, code: &str, message: impl Into<String>) {
+        self.recipient.do_send(ProviderReport::Failed(ErrorDetails {
+            code: code.to_string(),
+            message: message.into(),
+        }));
+    }
+}
+
+/// A running action, as the action actor holds it.
+pub trait RunningAction {
+    /// Cancels the work (abandon, timeout); the provider must not report afterwards.
+    fn cancel(&mut self) {}
+}
+
+/// Nothing to cancel (work that finishes on its own or waits for a person).
+pub struct NothingToCancel;
+impl RunningAction for NothingToCancel {}
+
+pub trait Provider: Send + Sync {
+    /// Starts the work; status arrives later through `reporter`.
+    fn start(&self, job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction>;
+    /// Whether an action of this provider that was running when the server stopped can be
+    /// picked up again as it was (same action execution, e.g. a pending approval).
+    fn can_reattach(&self) -> bool {
+        false
+    }
+}
+
+/// A provider simfra does not have yet: the action fails at once with a message naming it.
+struct NotBuilt {
+    what: String,
+}
+
+impl Provider for NotBuilt {
+    fn start(&self, _job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction> {
+        reporter.failed(
+            "JobFailed",
+            format!("The action provider {} is not supported by simfra yet", self.what),
+        );
+        Box::new(NothingToCancel)
+    }
+}
+
+/// The providers of this server, by `(category, owner, provider)`.
+#[derive(Default, Clone)]
+pub struct Providers {
+    map: HashMap<(String, String, String), Arc<dyn Provider>>,
+}
+
+impl Providers {
+    pub fn new() -> Self {
+        let mut p = Providers::default();
+        p.register("Approval", "AWS", "Manual", Arc::new(manual::ManualApproval));
+        p
+    }
+
+    pub fn register(&mut self, category: &str, owner: &str, provider: &str, imp: Arc<dyn Provider>) {
+        self.map
+            .insert((category.to_string(), owner.to_string(), provider.to_string()), imp);
+    }
+
+    pub fn get(&self, spec: &ActionSpec) -> Arc<dyn Provider> {
+        let t = &spec.action_type;
+        match self
+            .map
+            .get(&(t.category.clone(), t.owner.clone(), t.provider.clone()))
+        {
+            Some(p) => p.clone(),
+            None => Arc::new(NotBuilt {
+                what: format!("{}/{}/{}", t.owner, t.category, t.provider),
+            }),
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The engine's typed state: executions, action executions and per-pipeline runtime state
+//! (transitions, latest execution per stage and action, executions waiting at a stage).
+//!
+//! Every change is written to the store before it becomes visible in memory, so reads
+//! (`GetPipelineState`, `ListPipelineExecutions`, ...) come from here and never wait on an actor.
+//! Each record has one writer: an execution's record is written by its execution actor, an
+//! action execution's by its action actor, runtime state by the supervisor (and the
+//! "latest" pointers by whoever starts the stage or action, under the same lock).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use super::spec::{ActionTypeSpec, ExecutionMode, PipelineKey, PipelineSpec};
+use super::status::{ActionExecutionStatus, PipelineExecutionStatus, StageExecutionStatus, StopMode};
+use crate::clock::Timestamp;
+use crate::store::{Batch, Store, StoreError};
+
+const EXECUTIONS: &str = "codepipeline.executions";
+const ACTIONS: &str = "codepipeline.action_executions";
+const RUNTIME: &str = "codepipeline.runtime";
+const SPECS: &str = "codepipeline.execution_specs";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Trigger {
+    pub trigger_type: String,
+    pub trigger_detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ErrorDetails {
+    pub code: String,
+    pub message: String,
+}
+
+/// A source revision as executions report it (`artifactRevisions`, `sourceRevisions`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ArtifactRevision {
+    pub name: String,
+    pub action_name: String,
+    pub revision_id: String,
+    pub revision_change_identifier: Option<String>,
+    pub revision_summary: Option<String>,
+    pub created: Option<Timestamp>,
+    pub revision_url: Option<String>,
+}
+
+/// An artifact in the artifact store.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ArtifactLocation {
+    pub name: String,
+    pub bucket: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageRun {
+    pub status: StageExecutionStatus,
+    pub started: Timestamp,
+    pub updated: Timestamp,
+}
+
+/// One pipeline execution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExecutionRecord {
+    pub key: PipelineKey,
+    pub id: String,
+    pub pipeline_version: i64,
+    /// Start order within the pipeline ("newer" means a larger number).
+    pub seq: u64,
+    pub status: PipelineExecutionStatus,
+    pub status_summary: Option<String>,
+    pub start_time: Timestamp,
+    pub last_update_time: Timestamp,
+    pub trigger: Trigger,
+    pub stop_reason: Option<String>,
+    pub stop_mode: Option<StopMode>,
+    pub execution_mode: ExecutionMode,
+    pub execution_type: String,
+    pub variables: Vec<(String, String)>,
+    pub artifact_revisions: Vec<ArtifactRevision>,
+    /// The stage the execution is in, or waits to enter (with `waiting`).
+    pub stage: Option<String>,
+    pub waiting: bool,
+    pub stages: BTreeMap<String, StageRun>,
+    pub error_details: Option<ErrorDetails>,
+    pub client_request_token: Option<String>,
+    /// Source revisions pinned at start: action name -> (revision type, value).
+    pub source_overrides: BTreeMap<String, (String, String)>,
+}
+
+/// One run of one action.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ActionRecord {
+    pub key: PipelineKey,
+    pub pipeline_execution_id: String,
+    pub id: String,
+    pub pipeline_version: i64,
+    pub stage: String,
+    pub action: String,
+    pub start_time: Timestamp,
+    pub last_update_time: Timestamp,
+    pub status: ActionExecutionStatus,
+    pub summary: Option<String>,
+    /// The approval token while a Manual approval waits.
+    pub token: Option<String>,
+    pub updated_by: Option<String>,
+    pub external_execution_id: Option<String>,
+    pub external_execution_url: Option<String>,
+    pub percent_complete: Option<i64>,
+    pub error_details: Option<ErrorDetails>,
+    pub action_type: ActionTypeSpec,
+    pub configuration: BTreeMap<String, String>,
+    pub resolved_configuration: BTreeMap<String, String>,
+    pub role_arn: Option<String>,
+    pub region: String,
+    pub namespace: Option<String>,
+    pub input_artifacts: Vec<ArtifactLocation>,
+    pub output_artifacts: Vec<ArtifactLocation>,
+    pub output_variables: BTreeMap<String, String>,
+    pub current_revision: Option<ArtifactRevision>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TransitionState {
+    pub enabled: bool,
+    pub last_changed_by: Option<String>,
+    pub last_changed_at: Option<Timestamp>,
+    pub disabled_reason: Option<String>,
+}
+
+/// Per-pipeline state that outlives single executions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PipelineRuntime {
+    /// Inbound transitions by stage name; a stage not listed is enabled.
+    pub transitions: BTreeMap<String, TransitionState>,
+    /// The last execution that entered each stage.
+    pub stage_latest: BTreeMap<String, String>,
+    /// The latest action execution of each `stage/action`.
+    pub action_latest: BTreeMap<String, String>,
+    /// Executions waiting in front of each stage, in the order they will enter.
+    pub inbound: BTreeMap<String, Vec<String>>,
+    pub next_seq: u64,
+}
+
+impl PipelineRuntime {
+    pub fn transition_enabled(&self, stage: &str) -> bool {
+        self.transitions.get(stage).map(|t| t.enabled).unwrap_or(true)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    executions: HashMap<String, ExecutionRecord>,
+    /// Execution ids of each pipeline in start order.
+    by_pipeline: HashMap<PipelineKey, Vec<String>>,
+    actions: HashMap<String, ActionRecord>,
+    /// Action execution ids of each pipeline execution in start order.
+    actions_by_execution: HashMap<String, Vec<String>>,
+    runtime: HashMap<PipelineKey, PipelineRuntime>,
+    specs: HashMap<(PipelineKey, i64), Arc<PipelineSpec>>,
+}
+
+/// Shared, persisted engine state.
+#[derive(Clone)]
+pub struct Records {
+    inner: Arc<RwLock<Inner>>,
+    store: Arc<Store>,
+}
+
+fn exec_key(key: &PipelineKey, id: &str) -> String {
+    format!("{}{id}", key.store_prefix())
+}
+
+impl Records {
+    /// Loads every stored record.
+    pub fn load(store: Arc<Store>) -> Result<Records, StoreError> {
+        let mut inner = Inner::default();
+        let mut executions: Vec<ExecutionRecord> = store.load::<ExecutionRecord>(EXECUTIONS)?.into_iter().map(|(_, v)| v).collect();
+        executions.sort_by_key(|e| e.seq);
+        for e in executions {
+            inner.by_pipeline.entry(e.key.clone()).or_default().push(e.id.clone());
+            inner.executions.insert(e.id.clone(), e);
+        }
+        let mut actions: Vec<ActionRecord> = store.load::<ActionRecord>(ACTIONS)?.into_iter().map(|(_, v)| v).collect();
+        actions.sort_by_key(|a| (a.start_time, a.id.clone()));
+        for a in actions {
+            inner.actions_by_execution.entry(a.pipeline_execution_id.clone()).or_default().push(a.id.clone());
+            inner.actions.insert(a.id.clone(), a);
+        }
+        for (_, (key, runtime)) in store.load::<(PipelineKey, PipelineRuntime)>(RUNTIME)? {
+            inner.runtime.insert(key, runtime);
+        }
+        for (_, spec_row) in store.load::<(PipelineKey, PipelineSpec)>(SPECS)? {
+            let (key, spec) = spec_row;
+            inner.specs.insert((key, spec.version), Arc::new(spec));
+        }
+        Ok(Records {
+            inner: Arc::new(RwLock::new(inner)),
+            store,
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers the spec an execution runs (once per pipeline version).
+    pub fn put_spec(&self, key: &PipelineKey, spec: &Arc<PipelineSpec>) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        let id = (key.clone(), spec.version);
+        if inner.specs.contains_key(&id) {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        batch.put(SPECS, format!("{}{}", key.store_prefix(), spec.version), &(key, spec.as_ref()));
+        self.store.apply(&batch)?;
+        inner.specs.insert(id, spec.clone());
+        Ok(())
+    }
+
+    pub fn spec(&self, key: &PipelineKey, version: i64) -> Option<Arc<PipelineSpec>> {
+        self.read().specs.get(&(key.clone(), version)).cloned()
+    }
+
+    /// Allocates the next start sequence number of a pipeline.
+    pub fn next_seq(&self, key: &PipelineKey) -> Result<u64, StoreError> {
+        let mut seq = 0;
+        self.update_runtime(key, |r| {
+            r.next_seq += 1;
+            seq = r.next_seq;
+        })?;
+        Ok(seq)
+    }
+
+    pub fn insert_execution(&self, rec: ExecutionRecord) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        let mut batch = Batch::new();
+        batch.put(EXECUTIONS, exec_key(&rec.key, &rec.id), &rec);
+        self.store.apply(&batch)?;
+        inner.by_pipeline.entry(rec.key.clone()).or_default().push(rec.id.clone());
+        inner.executions.insert(rec.id.clone(), rec);
+        Ok(())
+    }
+
+    /// Changes an execution (persisted first); returns the new record.
+    pub fn update_execution(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut ExecutionRecord),
+    ) -> Result<Option<ExecutionRecord>, StoreError> {
+        let mut inner = self.write();
+        let Some(current) = inner.executions.get(id) else {
+            return Ok(None);
+        };
+        let mut next = current.clone();
+        f(&mut next);
+        next.last_update_time = Timestamp::now();
+        let mut batch = Batch::new();
+        batch.put(EXECUTIONS, exec_key(&next.key, id), &next);
+        self.store.apply(&batch)?;
+        inner.executions.insert(id.to_string(), next.clone());
+        Ok(Some(next))
+    }
+
+    /// Writes an action execution (new or changed) and points the action's "latest" at it.
+    pub fn put_action(&self, rec: &ActionRecord) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        // A late write for an execution that was forgotten (pipeline deleted) is dropped.
+        if !inner.executions.contains_key(&rec.pipeline_execution_id) {
+            return Ok(());
+        }
+        let is_new = !inner.actions.contains_key(&rec.id);
+        let mut runtime = inner.runtime.get(&rec.key).cloned().unwrap_or_default();
+        let slot = format!("{}/{}", rec.stage, rec.action);
+        let latest_changed = runtime.action_latest.get(&slot) != Some(&rec.id);
+        runtime.action_latest.insert(slot, rec.id.clone());
+        let mut batch = Batch::new();
+        batch.put(
+            ACTIONS,
+            format!("{}{}/{}", rec.key.store_prefix(), rec.pipeline_execution_id, rec.id),
+            rec,
+        );
+        if latest_changed {
+            batch.put(RUNTIME, rec.key.store_prefix(), &(&rec.key, &runtime));
+        }
+        self.store.apply(&batch)?;
+        if is_new {
+            inner
+                .actions_by_execution
+                .entry(rec.pipeline_execution_id.clone())
+                .or_default()
+                .push(rec.id.clone());
+        }
+        inner.actions.insert(rec.id.clone(), rec.clone());
+        inner.runtime.insert(rec.key.clone(), runtime);
+        Ok(())
+    }
+
+    pub fn update_runtime(&self, key: &PipelineKey, f: impl FnOnce(&mut PipelineRuntime)) -> Result<PipelineRuntime, StoreError> {
+        let mut inner = self.write();
+        let mut runtime = inner.runtime.get(key).cloned().unwrap_or_default();
+        f(&mut runtime);
+        let mut batch = Batch::new();
+        batch.put(RUNTIME, key.store_prefix(), &(key, &runtime));
+        self.store.apply(&batch)?;
+        inner.runtime.insert(key.clone(), runtime.clone());
+        Ok(runtime)
+    }
+
+    pub fn runtime(&self, key: &PipelineKey) -> PipelineRuntime {
+        self.read().runtime.get(key).cloned().unwrap_or_default()
+    }
+
+    pub fn execution(&self, id: &str) -> Option<ExecutionRecord> {
+        self.read().executions.get(id).cloned()
+    }
+
+    /// An execution of this pipeline (an id of another pipeline is not found).
+    pub fn execution_of(&self, key: &PipelineKey, id: &str) -> Option<ExecutionRecord> {
+        self.execution(id).filter(|e| &e.key == key)
+    }
+
+    /// The executions of a pipeline, newest first.
+    pub fn executions_of(&self, key: &PipelineKey) -> Vec<ExecutionRecord> {
+        let inner = self.read();
+        inner
+            .by_pipeline
+            .get(key)
+            .map(|ids| ids.iter().rev().filter_map(|id| inner.executions.get(id).cloned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Executions not yet ended, oldest first (for resuming after a restart).
+    pub fn in_flight(&self) -> Vec<ExecutionRecord> {
+        let inner = self.read();
+        let mut v: Vec<_> = inner
+            .executions
+            .values()
+            .filter(|e| !e.status.is_terminal())
+            .cloned()
+            .collect();
+        v.sort_by_key(|e| e.seq);
+        v
+    }
+
+    pub fn action(&self, id: &str) -> Option<ActionRecord> {
+        self.read().actions.get(id).cloned()
+    }
+
+    /// The action executions of one pipeline execution, oldest first.
+    pub fn actions_of_execution(&self, execution_id: &str) -> Vec<ActionRecord> {
+        let inner = self.read();
+        inner
+            .actions_by_execution
+            .get(execution_id)
+            .map(|ids| ids.iter().filter_map(|id| inner.actions.get(id).cloned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The latest action execution of `stage/action` in this pipeline.
+    pub fn latest_action(&self, key: &PipelineKey, stage: &str, action: &str) -> Option<ActionRecord> {
+        let inner = self.read();
+        let id = inner.runtime.get(key)?.action_latest.get(&format!("{stage}/{action}"))?;
+        inner.actions.get(id).cloned()
+    }
+
+    /// The execution that used a client request token, if any.
+    pub fn execution_by_token(&self, key: &PipelineKey, token: &str) -> Option<ExecutionRecord> {
+        let inner = self.read();
+        inner.by_pipeline.get(key)?.iter().rev().find_map(|id| {
+            inner
+                .executions
+                .get(id)
+                .filter(|e| e.client_request_token.as_deref() == Some(token))
+                .cloned()
+        })
+    }
+
+    /// Forgets a deleted pipeline: its executions, action executions and runtime state.
+    pub fn remove_pipeline(&self, key: &PipelineKey) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        let prefix = key.store_prefix();
+        let mut batch = Batch::new();
+        batch
+            .delete_prefix(EXECUTIONS, prefix.clone())
+            .delete_prefix(ACTIONS, prefix.clone())
+            .delete_prefix(SPECS, prefix.clone())
+            .delete(RUNTIME, prefix);
+        self.store.apply(&batch)?;
+        if let Some(ids) = inner.by_pipeline.remove(key) {
+            for id in ids {
+                inner.executions.remove(&id);
+                if let Some(actions) = inner.actions_by_execution.remove(&id) {
+                    for a in actions {
+                        inner.actions.remove(&a);
+                    }
+                }
+            }
+        }
+        inner.runtime.remove(key);
+        inner.specs.retain(|(k, _), _| k != key);
+        Ok(())
+    }
+
+    /// Forgets everything in memory (`/_simfra/reset`; the store is wiped separately).
+    pub fn clear(&self) {
+        *self.write() = Inner::default();
+    }
+}

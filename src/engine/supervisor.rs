@@ -1,0 +1,452 @@
+//! The execution supervisor: one per server. It owns the registry of running executions, the
+//! stage locks, the queues in front of stages, transitions, and the execution modes:
+//!
+//! - SUPERSEDED: one execution per stage; at most one waits in front of a stage, and a newer
+//!   arrival supersedes an older waiting one (an older arrival behind a newer one that already
+//!   passed is superseded too). A running stage always finishes.
+//! - QUEUED: one execution per stage; waiting executions enter in start order.
+//! - PARALLEL: no locks; only a disabled transition holds executions (decision: each waits
+//!   until the transition is enabled again, then all enter).
+
+use std::collections::{HashMap, VecDeque};
+
+use actix::prelude::*;
+
+use super::action::ActionActor;
+use super::errors::EngineError;
+use super::execution::ExecutionActor;
+use super::messages::*;
+use super::records::TransitionState;
+use super::spec::{ExecutionMode, PipelineKey};
+use super::status::{decide_stop, StopRefusal};
+use super::Shared;
+use crate::clock::Timestamp;
+
+#[derive(Default)]
+struct Gate {
+    occupant: Option<String>,
+    /// Waiting executions: (seq, id, mode), in arrival order.
+    waiting: VecDeque<(u64, String, ExecutionMode)>,
+    /// The newest execution (by start order) that has entered this stage.
+    newest_entered: u64,
+}
+
+pub struct Supervisor {
+    shared: Option<Shared>,
+    executions: HashMap<String, Addr<ExecutionActor>>,
+    actions: HashMap<String, Addr<ActionActor>>,
+    gates: HashMap<(PipelineKey, String), Gate>,
+}
+
+impl Supervisor {
+    pub fn new() -> Self {
+        Supervisor {
+            shared: None,
+            executions: HashMap::new(),
+            actions: HashMap::new(),
+            gates: HashMap::new(),
+        }
+    }
+
+    fn shared(&self) -> &Shared {
+        self.shared.as_ref().expect("the supervisor is initialised before use")
+    }
+
+    fn publish_inbound(&self, key: &PipelineKey, stage: &str) {
+        let ids: Vec<String> = self
+            .gates
+            .get(&(key.clone(), stage.to_string()))
+            .map(|g| g.waiting.iter().map(|(_, id, _)| id.clone()).collect())
+            .unwrap_or_default();
+        let stage = stage.to_string();
+        if let Err(e) = self.shared().records.update_runtime(key, |rt| {
+            if ids.is_empty() {
+                rt.inbound.remove(&stage);
+            } else {
+                rt.inbound.insert(stage, ids);
+            }
+        }) {
+            tracing::error!("could not persist the inbound executions: {e}");
+        }
+    }
+
+    fn grant(&mut self, key: &PipelineKey, stage: &str, id: &str, seq: u64, mode: ExecutionMode) {
+        let gate = self.gates.entry((key.clone(), stage.to_string())).or_default();
+        if mode != ExecutionMode::Parallel {
+            gate.occupant = Some(id.to_string());
+        }
+        gate.newest_entered = gate.newest_entered.max(seq);
+        if let Some(addr) = self.executions.get(id) {
+            addr.do_send(EnterStage {
+                stage: stage.to_string(),
+            });
+        }
+    }
+
+    fn supersede(&mut self, id: &str) {
+        if let Some(addr) = self.executions.get(id) {
+            addr.do_send(Supersede);
+        }
+    }
+
+    /// Lets waiting executions in, as far as the stage's lock and transition allow.
+    fn admit(&mut self, key: &PipelineKey, stage: &str) {
+        if !self.shared().records.runtime(key).transition_enabled(stage) {
+            return;
+        }
+        let gate_key = (key.clone(), stage.to_string());
+        loop {
+            let Some(gate) = self.gates.get_mut(&gate_key) else { break };
+            if gate.occupant.is_some() {
+                break;
+            }
+            let Some((seq, id, mode)) = gate.waiting.pop_front() else { break };
+            self.grant(key, stage, &id, seq, mode);
+            if mode != ExecutionMode::Parallel {
+                break;
+            }
+        }
+        self.publish_inbound(key, stage);
+    }
+
+    fn drop_waiting(&mut self, key: &PipelineKey, id: &str) {
+        let mut touched = Vec::new();
+        for ((k, stage), gate) in self.gates.iter_mut() {
+            if k == key {
+                let before = gate.waiting.len();
+                gate.waiting.retain(|(_, w, _)| w != id);
+                if gate.waiting.len() != before {
+                    touched.push(stage.clone());
+                }
+            }
+        }
+        for stage in touched {
+            self.publish_inbound(key, &stage);
+        }
+    }
+
+    fn release(&mut self, key: &PipelineKey, stage: &str, id: &str) {
+        if let Some(gate) = self.gates.get_mut(&(key.clone(), stage.to_string())) {
+            if gate.occupant.as_deref() == Some(id) {
+                gate.occupant = None;
+            }
+        }
+        self.admit(key, stage);
+    }
+
+    /// Restarts executions that were in flight when the server stopped.
+    fn resume_all(&mut self, ctx: &mut Context<Self>) {
+        let shared = self.shared().clone();
+        let in_flight = shared.records.in_flight();
+        // Executions inside a stage hold its lock again before any waiting one asks.
+        for rec in &in_flight {
+            if let (Some(stage), false) = (&rec.stage, rec.waiting) {
+                let gate = self.gates.entry((rec.key.clone(), stage.clone())).or_default();
+                if rec.execution_mode != ExecutionMode::Parallel {
+                    gate.occupant = Some(rec.id.clone());
+                }
+                gate.newest_entered = gate.newest_entered.max(rec.seq);
+            }
+        }
+        for rec in in_flight {
+            let Some(spec) = shared.records.spec(&rec.key, rec.pipeline_version) else {
+                let id = rec.id.clone();
+                let _ = shared.records.update_execution(&id, |r| {
+                    r.status = super::status::PipelineExecutionStatus::Failed;
+                    r.status_summary = Some("The execution could not be resumed after a restart: its pipeline version is unknown".into());
+                });
+                continue;
+            };
+            tracing::info!(execution = %rec.id, pipeline = %rec.key.name, "resuming an execution after a restart");
+            let id = rec.id.clone();
+            let actor = ExecutionActor::resumed(shared.clone(), spec, rec);
+            let addr = actor.start();
+            self.executions.insert(id, addr);
+        }
+        let _ = ctx;
+    }
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Actor for Supervisor {
+    type Context = Context<Self>;
+}
+
+/// Hands the supervisor its shared state and resumes in-flight executions.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Init(pub Shared);
+
+impl Handler<Init> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Init, ctx: &mut Context<Self>) {
+        self.shared = Some(msg.0);
+        self.resume_all(ctx);
+    }
+}
+
+impl Handler<StartExecution> for Supervisor {
+    type Result = Result<(), EngineError>;
+
+    fn handle(&mut self, msg: StartExecution, _ctx: &mut Context<Self>) -> Self::Result {
+        let shared = self.shared().clone();
+        let limit = shared.config.max_in_flight_per_pipeline;
+        let in_flight = self
+            .executions
+            .keys()
+            .filter_map(|id| shared.records.execution(id))
+            .filter(|e| e.key == msg.record.key)
+            .count();
+        if in_flight >= limit {
+            return Err(EngineError::LimitExceeded(format!(
+                "The pipeline {} already has {in_flight} executions in progress (the limit is {limit})",
+                msg.record.key.name
+            )));
+        }
+        shared.records.put_spec(&msg.record.key, &msg.spec)?;
+        shared.records.insert_execution(msg.record.clone())?;
+        let id = msg.record.id.clone();
+        let addr = ExecutionActor::new(shared, msg.spec, msg.record).start();
+        self.executions.insert(id, addr);
+        Ok(())
+    }
+}
+
+impl Handler<RequestEntry> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RequestEntry, _ctx: &mut Context<Self>) {
+        let enabled = self.shared().records.runtime(&msg.key).transition_enabled(&msg.stage);
+        let gate_key = (msg.key.clone(), msg.stage.clone());
+        let gate = self.gates.entry(gate_key).or_default();
+        match msg.mode {
+            ExecutionMode::Parallel => {
+                if enabled {
+                    self.grant(&msg.key, &msg.stage, &msg.execution_id, msg.seq, msg.mode);
+                } else {
+                    gate.waiting.push_back((msg.seq, msg.execution_id, msg.mode));
+                    self.publish_inbound(&msg.key, &msg.stage);
+                }
+            }
+            ExecutionMode::Queued => {
+                if enabled && gate.occupant.is_none() && gate.waiting.is_empty() {
+                    self.grant(&msg.key, &msg.stage, &msg.execution_id, msg.seq, msg.mode);
+                } else {
+                    // Served in start order.
+                    let pos = gate.waiting.iter().position(|(s, _, _)| *s > msg.seq).unwrap_or(gate.waiting.len());
+                    gate.waiting.insert(pos, (msg.seq, msg.execution_id, msg.mode));
+                    self.publish_inbound(&msg.key, &msg.stage);
+                }
+            }
+            ExecutionMode::Superseded => {
+                if gate.newest_entered > msg.seq {
+                    // A newer execution already passed this point: never overtake backwards.
+                    self.supersede(&msg.execution_id);
+                    return;
+                }
+                if enabled && gate.occupant.is_none() && gate.waiting.is_empty() {
+                    self.grant(&msg.key, &msg.stage, &msg.execution_id, msg.seq, msg.mode);
+                    return;
+                }
+                let mut superseded = Vec::new();
+                let mut keep_new = true;
+                gate.waiting.retain(|(seq, id, _)| {
+                    if *seq < msg.seq {
+                        superseded.push(id.clone());
+                        false
+                    } else {
+                        keep_new = false;
+                        true
+                    }
+                });
+                if keep_new {
+                    gate.waiting.push_back((msg.seq, msg.execution_id.clone(), msg.mode));
+                } else {
+                    superseded.push(msg.execution_id.clone());
+                }
+                for id in superseded {
+                    self.supersede(&id);
+                }
+                self.publish_inbound(&msg.key, &msg.stage);
+                // The lock may be free with only the transition holding them.
+                if enabled {
+                    self.admit(&msg.key, &msg.stage);
+                }
+            }
+        }
+    }
+}
+
+impl Handler<ReleaseStage> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ReleaseStage, _ctx: &mut Context<Self>) {
+        self.release(&msg.key, &msg.stage, &msg.execution_id);
+    }
+}
+
+impl Handler<ExecutionEnded> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ExecutionEnded, _ctx: &mut Context<Self>) {
+        self.executions.remove(&msg.execution_id);
+        self.drop_waiting(&msg.key, &msg.execution_id);
+        // An execution that ended inside a stage (failed, stopped) frees its lock.
+        let held: Vec<String> = self
+            .gates
+            .iter()
+            .filter(|((k, _), g)| k == &msg.key && g.occupant.as_deref() == Some(msg.execution_id.as_str()))
+            .map(|((_, s), _)| s.clone())
+            .collect();
+        for stage in held {
+            self.release(&msg.key, &stage, &msg.execution_id);
+        }
+    }
+}
+
+impl Handler<Stop> for Supervisor {
+    type Result = Result<(), EngineError>;
+
+    fn handle(&mut self, msg: Stop, _ctx: &mut Context<Self>) -> Self::Result {
+        let rec = self
+            .shared()
+            .records
+            .execution_of(&msg.key, &msg.execution_id)
+            .ok_or_else(|| EngineError::ExecutionNotFound(msg.execution_id.clone()))?;
+        let mode = decide_stop(rec.status, rec.stop_mode, msg.abandon).map_err(|r| match r {
+            StopRefusal::NotStoppable => EngineError::NotStoppable(msg.execution_id.clone()),
+            StopRefusal::Duplicated => EngineError::DuplicatedStop(msg.execution_id.clone()),
+        })?;
+        let addr = self
+            .executions
+            .get(&msg.execution_id)
+            .cloned()
+            .ok_or_else(|| EngineError::NotStoppable(msg.execution_id.clone()))?;
+        self.drop_waiting(&msg.key, &msg.execution_id);
+        addr.do_send(StopExecution {
+            mode,
+            reason: msg.reason,
+        });
+        Ok(())
+    }
+}
+
+impl Handler<SetTransition> for Supervisor {
+    type Result = Result<(), EngineError>;
+
+    fn handle(&mut self, msg: SetTransition, _ctx: &mut Context<Self>) -> Self::Result {
+        let now = Timestamp::now();
+        let state = TransitionState {
+            enabled: msg.enabled,
+            last_changed_by: Some(msg.changed_by),
+            last_changed_at: Some(now),
+            disabled_reason: if msg.enabled { None } else { msg.reason },
+        };
+        let stage = msg.stage.clone();
+        self.shared().records.update_runtime(&msg.key, |rt| {
+            rt.transitions.insert(stage, state);
+        })?;
+        if msg.enabled {
+            self.admit_after_enable(&msg.key, &msg.stage);
+        }
+        Ok(())
+    }
+}
+
+impl Supervisor {
+    /// On enable: SUPERSEDED lets the newest waiting execution in (older ones were already
+    /// superseded on arrival), QUEUED the head of the queue, PARALLEL all of them.
+    fn admit_after_enable(&mut self, key: &PipelineKey, stage: &str) {
+        self.admit(key, stage);
+    }
+}
+
+impl Handler<Approve> for Supervisor {
+    type Result = ResponseFuture<Result<Timestamp, EngineError>>;
+
+    fn handle(&mut self, msg: Approve, _ctx: &mut Context<Self>) -> Self::Result {
+        let latest = self
+            .shared()
+            .records
+            .latest_action(&msg.key, &msg.stage, &msg.action);
+        let invalid = |msg: &Approve| {
+            EngineError::InvalidApprovalToken(format!(
+                "The approval token {} is not valid for action {} in stage {}",
+                msg.token, msg.action, msg.stage
+            ))
+        };
+        let Some(latest) = latest else {
+            let e = invalid(&msg);
+            return Box::pin(async move { Err(e) });
+        };
+        if latest.token.as_deref() != Some(msg.token.as_str()) {
+            let e = invalid(&msg);
+            return Box::pin(async move { Err(e) });
+        }
+        if latest.status != super::status::ActionExecutionStatus::InProgress {
+            return Box::pin(async move {
+                Err(EngineError::ApprovalAlreadyCompleted(
+                    "The approval request has already been answered or has expired".into(),
+                ))
+            });
+        }
+        let Some(addr) = self.actions.get(&latest.id).cloned() else {
+            return Box::pin(async move {
+                Err(EngineError::ApprovalAlreadyCompleted(
+                    "The approval request is no longer pending".into(),
+                ))
+            });
+        };
+        Box::pin(async move {
+            addr.send(ApprovalResult {
+                token: msg.token,
+                approved: msg.approved,
+                summary: msg.summary,
+                by: msg.by,
+            })
+            .await?
+        })
+    }
+}
+
+impl Handler<ActionLive> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ActionLive, _ctx: &mut Context<Self>) {
+        match msg.addr {
+            Some(addr) => {
+                self.actions.insert(msg.action_execution_id, addr);
+            }
+            None => {
+                self.actions.remove(&msg.action_execution_id);
+            }
+        }
+    }
+}
+
+impl Handler<ForgetPipeline> for Supervisor {
+    type Result = Result<(), EngineError>;
+
+    fn handle(&mut self, msg: ForgetPipeline, _ctx: &mut Context<Self>) -> Self::Result {
+        let shared = self.shared().clone();
+        // Decision: deleting a pipeline abandons its running executions (their provider work
+        // is cancelled) and forgets them with their history.
+        for rec in shared.records.executions_of(&msg.key) {
+            if let Some(addr) = self.executions.remove(&rec.id) {
+                addr.do_send(StopExecution {
+                    mode: super::status::StopMode::Abandon,
+                    reason: Some("The pipeline was deleted".into()),
+                });
+            }
+        }
+        self.gates.retain(|(k, _), _| k != &msg.key);
+        shared.records.remove_pipeline(&msg.key)?;
+        Ok(())
+    }
+}
