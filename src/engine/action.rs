@@ -115,7 +115,10 @@ impl ActionActor {
             configuration: spec.configuration.clone(),
             resolved_configuration: resolved,
             role_arn: spec.role_arn.clone(),
-            region: spec.region.clone().unwrap_or_else(|| job.key.region.clone()),
+            region: spec
+                .region
+                .clone()
+                .unwrap_or_else(|| job.key.region.clone()),
             namespace: spec.namespace.clone(),
             input_artifacts,
             output_artifacts: Vec::new(),
@@ -139,7 +142,12 @@ impl ActionActor {
 
     /// Re-attaches to an action that was running when the server stopped (same execution id
     /// and, for approvals, the same token).
-    pub fn resume(shared: Shared, stage: Addr<super::stage::StageActor>, mut job: ActionJob, record: ActionRecord) -> Self {
+    pub fn resume(
+        shared: Shared,
+        stage: Addr<super::stage::StageActor>,
+        mut job: ActionJob,
+        record: ActionRecord,
+    ) -> Self {
         job.action_execution_id = record.id.clone();
         job.configuration = record.resolved_configuration.clone();
         job.input_artifacts = record.input_artifacts.clone();
@@ -195,7 +203,9 @@ impl ActionActor {
             self.record.output_artifacts = self.job.output_artifacts.clone();
         }
         self.persist();
-        self.shared.bus.publish(events::action(&self.record, status.event_state()));
+        self.shared
+            .bus
+            .publish(events::action(&self.record, status.event_state()));
         self.shared.supervisor.do_send(ActionLive {
             action_execution_id: self.record.id.clone(),
             addr: None,
@@ -209,7 +219,9 @@ impl ActionActor {
     }
 
     fn fail(&mut self, err: ErrorDetails, ctx: &mut Context<Self>) {
-        self.record.summary.get_or_insert_with(|| err.message.clone());
+        self.record
+            .summary
+            .get_or_insert_with(|| err.message.clone());
         self.record.error_details = Some(err);
         self.finish(ActionExecutionStatus::Failed, ctx);
     }
@@ -225,7 +237,9 @@ impl Actor for ActionActor {
         });
         if !self.resumed {
             self.persist();
-            self.shared.bus.publish(events::action(&self.record, "STARTED"));
+            self.shared
+                .bus
+                .publish(events::action(&self.record, "STARTED"));
         }
         if let Some(err) = self.start_error.take() {
             self.fail(err, ctx);

@@ -8,7 +8,14 @@ use super::spec::PipelineKey;
 use crate::bus::Event;
 
 fn event(key: &PipelineKey, detail_type: &str, detail: Value) -> Event {
-    Event::new("aws.codepipeline", detail_type, &key.account, &key.region, vec![key.arn()], detail)
+    Event::new(
+        "aws.codepipeline",
+        detail_type,
+        &key.account,
+        &key.region,
+        vec![key.arn()],
+        detail,
+    )
 }
 
 pub fn pipeline(rec: &ExecutionRecord, state: &str) -> Event {
@@ -24,7 +31,11 @@ pub fn pipeline(rec: &ExecutionRecord, state: &str) -> Event {
             "trigger-detail": rec.trigger.trigger_detail,
         });
     }
-    event(&rec.key, "CodePipeline Pipeline Execution State Change", detail)
+    event(
+        &rec.key,
+        "CodePipeline Pipeline Execution State Change",
+        detail,
+    )
 }
 
 pub fn stage(rec: &ExecutionRecord, stage: &str, state: &str) -> Event {
@@ -88,5 +99,9 @@ pub fn action(rec: &ActionRecord, state: &str) -> Event {
             detail["execution-result"] = Value::Object(result);
         }
     }
-    event(&rec.key, "CodePipeline Action Execution State Change", detail)
+    event(
+        &rec.key,
+        "CodePipeline Action Execution State Change",
+        detail,
+    )
 }

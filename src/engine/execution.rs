@@ -13,7 +13,9 @@ use super::plan::Plan;
 use super::records::{ActionRecord, ArtifactLocation, ExecutionRecord, StageRun};
 use super::spec::PipelineSpec;
 use super::stage::{StageActor, StageStart};
-use super::status::{after_stage, ExecutionStep, PipelineExecutionStatus, StageExecutionStatus, StopMode};
+use super::status::{
+    after_stage, ExecutionStep, PipelineExecutionStatus, StageExecutionStatus, StopMode,
+};
 use super::variables::Scope;
 use super::Shared;
 use crate::clock::Timestamp;
@@ -87,7 +89,9 @@ impl ExecutionActor {
         match self.shared.records.update_execution(&self.record.id, f) {
             Ok(Some(rec)) => self.record = rec,
             Ok(None) => {}
-            Err(e) => tracing::error!(execution = %self.record.id, "could not persist the execution: {e}"),
+            Err(e) => {
+                tracing::error!(execution = %self.record.id, "could not persist the execution: {e}")
+            }
         }
     }
 
@@ -106,7 +110,12 @@ impl ExecutionActor {
         });
     }
 
-    fn start_stage(&mut self, idx: usize, prior: HashMap<String, ActionRecord>, ctx: &mut Context<Self>) {
+    fn start_stage(
+        &mut self,
+        idx: usize,
+        prior: HashMap<String, ActionRecord>,
+        ctx: &mut Context<Self>,
+    ) {
         let stage = self.plan.stages[idx].name.clone();
         let now = Timestamp::now();
         let resuming = !prior.is_empty();
@@ -130,7 +139,9 @@ impl ExecutionActor {
             tracing::error!("could not persist the stage's latest execution: {e}");
         }
         if !resuming {
-            self.shared.bus.publish(events::stage(&self.record, &stage, "STARTED"));
+            self.shared
+                .bus
+                .publish(events::stage(&self.record, &stage, "STARTED"));
         }
         let start = StageStart {
             key: self.record.key.clone(),
@@ -148,7 +159,12 @@ impl ExecutionActor {
         self.in_stage = Some((idx, addr));
     }
 
-    fn end(&mut self, status: PipelineExecutionStatus, summary: Option<String>, ctx: &mut Context<Self>) {
+    fn end(
+        &mut self,
+        status: PipelineExecutionStatus,
+        summary: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
         if self.ended {
             return;
         }
@@ -163,7 +179,9 @@ impl ExecutionActor {
                 r.waiting = false;
             }
         });
-        self.shared.bus.publish(events::pipeline(&self.record, status.event_state()));
+        self.shared
+            .bus
+            .publish(events::pipeline(&self.record, status.event_state()));
         self.shared.supervisor.do_send(ExecutionEnded {
             execution_id: self.record.id.clone(),
             key: self.record.key.clone(),
@@ -185,7 +203,9 @@ impl Actor for ExecutionActor {
             }
             return;
         }
-        self.shared.bus.publish(events::pipeline(&self.record, "STARTED"));
+        self.shared
+            .bus
+            .publish(events::pipeline(&self.record, "STARTED"));
         if self.plan.stages.is_empty() {
             self.end(PipelineExecutionStatus::Succeeded, None, ctx);
             return;
@@ -226,7 +246,9 @@ impl Handler<StageFinished> for ExecutionActor {
     type Result = ();
 
     fn handle(&mut self, msg: StageFinished, ctx: &mut Context<Self>) {
-        let Some((idx, _)) = self.in_stage.take() else { return };
+        let Some((idx, _)) = self.in_stage.take() else {
+            return;
+        };
         let now = Timestamp::now();
         let stage = msg.stage.clone();
         let status = msg.status;
@@ -249,13 +271,20 @@ impl Handler<StageFinished> for ExecutionActor {
                 r.error_details = failure.clone();
             }
         });
-        self.shared.bus.publish(events::stage(&self.record, &stage, status.event_state()));
+        self.shared
+            .bus
+            .publish(events::stage(&self.record, &stage, status.event_state()));
         self.shared.supervisor.do_send(ReleaseStage {
             execution_id: self.record.id.clone(),
             key: self.record.key.clone(),
             stage: stage.clone(),
         });
-        match after_stage(idx, self.plan.stages.len(), status, self.record.stop_mode.is_some()) {
+        match after_stage(
+            idx,
+            self.plan.stages.len(),
+            status,
+            self.record.stop_mode.is_some(),
+        ) {
             ExecutionStep::EnterStage(next) => self.request_entry(next),
             ExecutionStep::Finish(final_status) => {
                 let summary = match final_status {
@@ -288,7 +317,9 @@ impl Handler<StopExecution> for ExecutionActor {
             }
         });
         if first {
-            self.shared.bus.publish(events::pipeline(&self.record, "STOPPING"));
+            self.shared
+                .bus
+                .publish(events::pipeline(&self.record, "STOPPING"));
         }
         match self.in_stage.clone() {
             Some((idx, addr)) => {
@@ -302,7 +333,9 @@ impl Handler<StopExecution> for ExecutionActor {
                             run.updated = now;
                         }
                     });
-                    self.shared.bus.publish(events::stage(&self.record, &name, "STOPPING"));
+                    self.shared
+                        .bus
+                        .publish(events::stage(&self.record, &name, "STOPPING"));
                 }
                 addr.do_send(StopStage { mode: msg.mode });
             }

@@ -100,7 +100,9 @@ impl Engine {
     ) -> Result<Engine, StoreError> {
         let records = Records::load(store)?;
         let arbiter = Arbiter::new();
-        let supervisor = supervisor::Supervisor::start_in_arbiter(&arbiter.handle(), |_| supervisor::Supervisor::new());
+        let supervisor = supervisor::Supervisor::start_in_arbiter(&arbiter.handle(), |_| {
+            supervisor::Supervisor::new()
+        });
         // The arbiter thread lives as long as the process; its handle is not needed again.
         std::mem::forget(arbiter);
         let shared = Shared {
@@ -223,3 +225,6 @@ impl Engine {
             .await?
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -94,7 +94,12 @@ mod tests {
     fn groups_by_run_order_with_gaps() {
         let p = plan(&spec(vec![
             vec![action("a", 1)],
-            vec![action("x", 10), action("y", 1), action("z", 3), action("w", 1)],
+            vec![
+                action("x", 10),
+                action("y", 1),
+                action("z", 3),
+                action("w", 1),
+            ],
         ]));
         assert_eq!(p.stages.len(), 2);
         assert_eq!(p.stages[0].groups, vec![vec![0]]);
@@ -104,7 +109,11 @@ mod tests {
 
     #[test]
     fn stage_order_is_declaration_order() {
-        let p = plan(&spec(vec![vec![action("a", 2)], vec![action("b", 1)], vec![action("c", 1)]]));
+        let p = plan(&spec(vec![
+            vec![action("a", 2)],
+            vec![action("b", 1)],
+            vec![action("c", 1)],
+        ]));
         let names: Vec<_> = p.stages.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["S0", "S1", "S2"]);
     }

@@ -13,7 +13,9 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::spec::{ActionTypeSpec, ExecutionMode, PipelineKey, PipelineSpec};
-use super::status::{ActionExecutionStatus, PipelineExecutionStatus, StageExecutionStatus, StopMode};
+use super::status::{
+    ActionExecutionStatus, PipelineExecutionStatus, StageExecutionStatus, StopMode,
+};
 use crate::clock::Timestamp;
 use crate::store::{Batch, Store, StoreError};
 
@@ -146,7 +148,10 @@ pub struct PipelineRuntime {
 
 impl PipelineRuntime {
     pub fn transition_enabled(&self, stage: &str) -> bool {
-        self.transitions.get(stage).map(|t| t.enabled).unwrap_or(true)
+        self.transitions
+            .get(stage)
+            .map(|t| t.enabled)
+            .unwrap_or(true)
     }
 }
 
@@ -177,16 +182,32 @@ impl Records {
     /// Loads every stored record.
     pub fn load(store: Arc<Store>) -> Result<Records, StoreError> {
         let mut inner = Inner::default();
-        let mut executions: Vec<ExecutionRecord> = store.load::<ExecutionRecord>(EXECUTIONS)?.into_iter().map(|(_, v)| v).collect();
+        let mut executions: Vec<ExecutionRecord> = store
+            .load::<ExecutionRecord>(EXECUTIONS)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         executions.sort_by_key(|e| e.seq);
         for e in executions {
-            inner.by_pipeline.entry(e.key.clone()).or_default().push(e.id.clone());
+            inner
+                .by_pipeline
+                .entry(e.key.clone())
+                .or_default()
+                .push(e.id.clone());
             inner.executions.insert(e.id.clone(), e);
         }
-        let mut actions: Vec<ActionRecord> = store.load::<ActionRecord>(ACTIONS)?.into_iter().map(|(_, v)| v).collect();
+        let mut actions: Vec<ActionRecord> = store
+            .load::<ActionRecord>(ACTIONS)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
         actions.sort_by_key(|a| (a.start_time, a.id.clone()));
         for a in actions {
-            inner.actions_by_execution.entry(a.pipeline_execution_id.clone()).or_default().push(a.id.clone());
+            inner
+                .actions_by_execution
+                .entry(a.pipeline_execution_id.clone())
+                .or_default()
+                .push(a.id.clone());
             inner.actions.insert(a.id.clone(), a);
         }
         for (_, (key, runtime)) in store.load::<(PipelineKey, PipelineRuntime)>(RUNTIME)? {
@@ -218,7 +239,11 @@ impl Records {
             return Ok(());
         }
         let mut batch = Batch::new();
-        batch.put(SPECS, format!("{}{}", key.store_prefix(), spec.version), &(key, spec.as_ref()));
+        batch.put(
+            SPECS,
+            format!("{}{}", key.store_prefix(), spec.version),
+            &(key, spec.as_ref()),
+        );
         self.store.apply(&batch)?;
         inner.specs.insert(id, spec.clone());
         Ok(())
@@ -243,7 +268,11 @@ impl Records {
         let mut batch = Batch::new();
         batch.put(EXECUTIONS, exec_key(&rec.key, &rec.id), &rec);
         self.store.apply(&batch)?;
-        inner.by_pipeline.entry(rec.key.clone()).or_default().push(rec.id.clone());
+        inner
+            .by_pipeline
+            .entry(rec.key.clone())
+            .or_default()
+            .push(rec.id.clone());
         inner.executions.insert(rec.id.clone(), rec);
         Ok(())
     }
@@ -283,7 +312,12 @@ impl Records {
         let mut batch = Batch::new();
         batch.put(
             ACTIONS,
-            format!("{}{}/{}", rec.key.store_prefix(), rec.pipeline_execution_id, rec.id),
+            format!(
+                "{}{}/{}",
+                rec.key.store_prefix(),
+                rec.pipeline_execution_id,
+                rec.id
+            ),
             rec,
         );
         if latest_changed {
@@ -302,7 +336,11 @@ impl Records {
         Ok(())
     }
 
-    pub fn update_runtime(&self, key: &PipelineKey, f: impl FnOnce(&mut PipelineRuntime)) -> Result<PipelineRuntime, StoreError> {
+    pub fn update_runtime(
+        &self,
+        key: &PipelineKey,
+        f: impl FnOnce(&mut PipelineRuntime),
+    ) -> Result<PipelineRuntime, StoreError> {
         let mut inner = self.write();
         let mut runtime = inner.runtime.get(key).cloned().unwrap_or_default();
         f(&mut runtime);
@@ -332,7 +370,12 @@ impl Records {
         inner
             .by_pipeline
             .get(key)
-            .map(|ids| ids.iter().rev().filter_map(|id| inner.executions.get(id).cloned()).collect())
+            .map(|ids| {
+                ids.iter()
+                    .rev()
+                    .filter_map(|id| inner.executions.get(id).cloned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -359,14 +402,27 @@ impl Records {
         inner
             .actions_by_execution
             .get(execution_id)
-            .map(|ids| ids.iter().filter_map(|id| inner.actions.get(id).cloned()).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| inner.actions.get(id).cloned())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The latest action execution of `stage/action` in this pipeline.
-    pub fn latest_action(&self, key: &PipelineKey, stage: &str, action: &str) -> Option<ActionRecord> {
+    pub fn latest_action(
+        &self,
+        key: &PipelineKey,
+        stage: &str,
+        action: &str,
+    ) -> Option<ActionRecord> {
         let inner = self.read();
-        let id = inner.runtime.get(key)?.action_latest.get(&format!("{stage}/{action}"))?;
+        let id = inner
+            .runtime
+            .get(key)?
+            .action_latest
+            .get(&format!("{stage}/{action}"))?;
         inner.actions.get(id).cloned()
     }
 

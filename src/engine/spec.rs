@@ -23,7 +23,10 @@ impl PipelineKey {
     }
 
     pub fn arn(&self) -> String {
-        format!("arn:aws:codepipeline:{}:{}:{}", self.region, self.account, self.name)
+        format!(
+            "arn:aws:codepipeline:{}:{}:{}",
+            self.region, self.account, self.name
+        )
     }
 
     /// The prefix of every store key of this pipeline.

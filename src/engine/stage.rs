@@ -12,7 +12,9 @@ use super::plan::StagePlan;
 use super::providers::ActionJob;
 use super::records::{ActionRecord, ArtifactLocation, ArtifactRevision};
 use super::spec::{PipelineKey, StageSpec};
-use super::status::{after_group, group_outcome, ActionExecutionStatus, StageExecutionStatus, StageStep, StopMode};
+use super::status::{
+    after_group, group_outcome, ActionExecutionStatus, StageExecutionStatus, StageStep, StopMode,
+};
 use super::variables::Scope;
 use super::Shared;
 
@@ -44,7 +46,11 @@ pub struct StageActor {
 }
 
 impl StageActor {
-    pub fn new(shared: Shared, execution: Addr<super::execution::ExecutionActor>, start: StageStart) -> Self {
+    pub fn new(
+        shared: Shared,
+        execution: Addr<super::execution::ExecutionActor>,
+        start: StageStart,
+    ) -> Self {
         StageActor {
             shared,
             execution,
@@ -59,13 +65,19 @@ impl StageActor {
     }
 
     fn absorb(&mut self, record: &ActionRecord) {
-        self.outputs.artifacts.extend(record.output_artifacts.iter().cloned());
-        self.start.artifacts.extend(record.output_artifacts.iter().cloned());
+        self.outputs
+            .artifacts
+            .extend(record.output_artifacts.iter().cloned());
+        self.start
+            .artifacts
+            .extend(record.output_artifacts.iter().cloned());
         if let Some(ns) = &record.namespace {
             self.outputs
                 .namespaces
                 .insert(ns.clone(), record.output_variables.clone());
-            self.start.scope.set_namespace(ns, record.output_variables.clone());
+            self.start
+                .scope
+                .set_namespace(ns, record.output_variables.clone());
         }
         if let Some(rev) = &record.current_revision {
             self.outputs.revisions.push(ArtifactRevision {
@@ -90,10 +102,14 @@ impl StageActor {
                         self.statuses.insert(spec.name.clone(), prior.status);
                         continue;
                     }
-                    ActionExecutionStatus::InProgress if self.shared.providers.get(&spec).can_reattach() => {
+                    ActionExecutionStatus::InProgress
+                        if self.shared.providers.get(&spec).can_reattach() =>
+                    {
                         let job = self.job_for(&spec);
-                        let actor = ActionActor::resume(self.shared.clone(), ctx.address(), job, prior);
-                        self.statuses.insert(spec.name.clone(), ActionExecutionStatus::InProgress);
+                        let actor =
+                            ActionActor::resume(self.shared.clone(), ctx.address(), job, prior);
+                        self.statuses
+                            .insert(spec.name.clone(), ActionExecutionStatus::InProgress);
                         self.running.insert(spec.name.clone(), actor.start());
                         continue;
                     }
@@ -110,7 +126,8 @@ impl StageActor {
                 &self.start.scope,
                 self.start.pipeline_version,
             );
-            self.statuses.insert(spec.name.clone(), ActionExecutionStatus::InProgress);
+            self.statuses
+                .insert(spec.name.clone(), ActionExecutionStatus::InProgress);
             self.running.insert(spec.name.clone(), actor.start());
         }
         self.settle(ctx);
@@ -141,11 +158,19 @@ impl StageActor {
             .iter()
             .map(|i| {
                 let name = &self.start.spec.actions[*i].name;
-                self.statuses.get(name).copied().unwrap_or(ActionExecutionStatus::Failed)
+                self.statuses
+                    .get(name)
+                    .copied()
+                    .unwrap_or(ActionExecutionStatus::Failed)
             })
             .collect();
         let outcome = group_outcome(&group);
-        match after_group(self.group, self.start.plan.groups.len(), outcome, self.stop.is_some()) {
+        match after_group(
+            self.group,
+            self.start.plan.groups.len(),
+            outcome,
+            self.stop.is_some(),
+        ) {
             StageStep::StartGroup(next) => self.start_group(next, ctx),
             StageStep::Finish(status) => self.finish(status, ctx),
         }

@@ -101,7 +101,11 @@ pub fn decide_stop(
     pending: Option<StopMode>,
     abandon: bool,
 ) -> Result<StopMode, StopRefusal> {
-    let requested = if abandon { StopMode::Abandon } else { StopMode::Wait };
+    let requested = if abandon {
+        StopMode::Abandon
+    } else {
+        StopMode::Wait
+    };
     match (status, pending) {
         (s, _) if s.is_terminal() => Err(StopRefusal::NotStoppable),
         (_, None) => Ok(requested),
@@ -122,7 +126,10 @@ pub enum GroupOutcome {
 pub fn group_outcome(statuses: &[ActionExecutionStatus]) -> GroupOutcome {
     if statuses.contains(&ActionExecutionStatus::InProgress) {
         GroupOutcome::Running
-    } else if statuses.iter().all(|s| *s == ActionExecutionStatus::Succeeded) {
+    } else if statuses
+        .iter()
+        .all(|s| *s == ActionExecutionStatus::Succeeded)
+    {
         GroupOutcome::Succeeded
     } else {
         GroupOutcome::Failed
@@ -138,7 +145,12 @@ pub enum StageStep {
 
 /// A group settled: a failure fails the stage (no later group starts); a stop request ends it
 /// as Stopped; otherwise the next group starts, or the stage succeeds after the last one.
-pub fn after_group(group: usize, groups: usize, outcome: GroupOutcome, stopping: bool) -> StageStep {
+pub fn after_group(
+    group: usize,
+    groups: usize,
+    outcome: GroupOutcome,
+    stopping: bool,
+) -> StageStep {
     match outcome {
         GroupOutcome::Running => unreachable_running(),
         GroupOutcome::Failed if stopping => StageStep::Finish(StageExecutionStatus::Stopped),
@@ -161,7 +173,12 @@ pub enum ExecutionStep {
     Finish(PipelineExecutionStatus),
 }
 
-pub fn after_stage(stage: usize, stages: usize, result: StageExecutionStatus, stopping: bool) -> ExecutionStep {
+pub fn after_stage(
+    stage: usize,
+    stages: usize,
+    result: StageExecutionStatus,
+    stopping: bool,
+) -> ExecutionStep {
     match result {
         StageExecutionStatus::Succeeded | StageExecutionStatus::Skipped if stopping => {
             ExecutionStep::Finish(PipelineExecutionStatus::Stopped)
@@ -175,7 +192,9 @@ pub fn after_stage(stage: usize, stages: usize, result: StageExecutionStatus, st
         StageExecutionStatus::Stopped | StageExecutionStatus::Stopping => {
             ExecutionStep::Finish(PipelineExecutionStatus::Stopped)
         }
-        StageExecutionStatus::Cancelled => ExecutionStep::Finish(PipelineExecutionStatus::Cancelled),
+        StageExecutionStatus::Cancelled => {
+            ExecutionStep::Finish(PipelineExecutionStatus::Cancelled)
+        }
         StageExecutionStatus::Failed | StageExecutionStatus::InProgress => {
             ExecutionStep::Finish(PipelineExecutionStatus::Failed)
         }
@@ -192,8 +211,14 @@ mod tests {
     #[test]
     fn stop_rules() {
         assert_eq!(decide_stop(P::InProgress, None, false), Ok(StopMode::Wait));
-        assert_eq!(decide_stop(P::InProgress, None, true), Ok(StopMode::Abandon));
-        assert_eq!(decide_stop(P::Stopping, Some(StopMode::Wait), true), Ok(StopMode::Abandon));
+        assert_eq!(
+            decide_stop(P::InProgress, None, true),
+            Ok(StopMode::Abandon)
+        );
+        assert_eq!(
+            decide_stop(P::Stopping, Some(StopMode::Wait), true),
+            Ok(StopMode::Abandon)
+        );
         assert_eq!(
             decide_stop(P::Stopping, Some(StopMode::Wait), false),
             Err(StopRefusal::Duplicated)
@@ -202,34 +227,79 @@ mod tests {
             decide_stop(P::Stopping, Some(StopMode::Abandon), true),
             Err(StopRefusal::Duplicated)
         );
-        for terminal in [P::Succeeded, P::Failed, P::Stopped, P::Superseded, P::Cancelled] {
-            assert_eq!(decide_stop(terminal, None, true), Err(StopRefusal::NotStoppable));
+        for terminal in [
+            P::Succeeded,
+            P::Failed,
+            P::Stopped,
+            P::Superseded,
+            P::Cancelled,
+        ] {
+            assert_eq!(
+                decide_stop(terminal, None, true),
+                Err(StopRefusal::NotStoppable)
+            );
         }
     }
 
     #[test]
     fn groups_settle() {
-        assert_eq!(group_outcome(&[A::Succeeded, A::InProgress]), GroupOutcome::Running);
-        assert_eq!(group_outcome(&[A::Succeeded, A::Succeeded]), GroupOutcome::Succeeded);
-        assert_eq!(group_outcome(&[A::Succeeded, A::Failed]), GroupOutcome::Failed);
+        assert_eq!(
+            group_outcome(&[A::Succeeded, A::InProgress]),
+            GroupOutcome::Running
+        );
+        assert_eq!(
+            group_outcome(&[A::Succeeded, A::Succeeded]),
+            GroupOutcome::Succeeded
+        );
+        assert_eq!(
+            group_outcome(&[A::Succeeded, A::Failed]),
+            GroupOutcome::Failed
+        );
         assert_eq!(group_outcome(&[A::Abandoned]), GroupOutcome::Failed);
     }
 
     #[test]
     fn a_failure_skips_later_groups() {
-        assert_eq!(after_group(0, 3, GroupOutcome::Failed, false), StageStep::Finish(S::Failed));
-        assert_eq!(after_group(0, 3, GroupOutcome::Succeeded, false), StageStep::StartGroup(1));
-        assert_eq!(after_group(2, 3, GroupOutcome::Succeeded, false), StageStep::Finish(S::Succeeded));
-        assert_eq!(after_group(0, 3, GroupOutcome::Succeeded, true), StageStep::Finish(S::Stopped));
+        assert_eq!(
+            after_group(0, 3, GroupOutcome::Failed, false),
+            StageStep::Finish(S::Failed)
+        );
+        assert_eq!(
+            after_group(0, 3, GroupOutcome::Succeeded, false),
+            StageStep::StartGroup(1)
+        );
+        assert_eq!(
+            after_group(2, 3, GroupOutcome::Succeeded, false),
+            StageStep::Finish(S::Succeeded)
+        );
+        assert_eq!(
+            after_group(0, 3, GroupOutcome::Succeeded, true),
+            StageStep::Finish(S::Stopped)
+        );
     }
 
     #[test]
     fn executions_advance_through_stages() {
-        assert_eq!(after_stage(0, 2, S::Succeeded, false), ExecutionStep::EnterStage(1));
-        assert_eq!(after_stage(1, 2, S::Succeeded, false), ExecutionStep::Finish(P::Succeeded));
-        assert_eq!(after_stage(0, 2, S::Failed, false), ExecutionStep::Finish(P::Failed));
-        assert_eq!(after_stage(0, 2, S::Succeeded, true), ExecutionStep::Finish(P::Stopped));
-        assert_eq!(after_stage(0, 2, S::Stopped, true), ExecutionStep::Finish(P::Stopped));
+        assert_eq!(
+            after_stage(0, 2, S::Succeeded, false),
+            ExecutionStep::EnterStage(1)
+        );
+        assert_eq!(
+            after_stage(1, 2, S::Succeeded, false),
+            ExecutionStep::Finish(P::Succeeded)
+        );
+        assert_eq!(
+            after_stage(0, 2, S::Failed, false),
+            ExecutionStep::Finish(P::Failed)
+        );
+        assert_eq!(
+            after_stage(0, 2, S::Succeeded, true),
+            ExecutionStep::Finish(P::Stopped)
+        );
+        assert_eq!(
+            after_stage(0, 2, S::Stopped, true),
+            ExecutionStep::Finish(P::Stopped)
+        );
     }
 
     #[test]

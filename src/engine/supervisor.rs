@@ -49,7 +49,9 @@ impl Supervisor {
     }
 
     fn shared(&self) -> &Shared {
-        self.shared.as_ref().expect("the supervisor is initialised before use")
+        self.shared
+            .as_ref()
+            .expect("the supervisor is initialised before use")
     }
 
     fn publish_inbound(&self, key: &PipelineKey, stage: &str) {
@@ -71,7 +73,10 @@ impl Supervisor {
     }
 
     fn grant(&mut self, key: &PipelineKey, stage: &str, id: &str, seq: u64, mode: ExecutionMode) {
-        let gate = self.gates.entry((key.clone(), stage.to_string())).or_default();
+        let gate = self
+            .gates
+            .entry((key.clone(), stage.to_string()))
+            .or_default();
         if mode != ExecutionMode::Parallel {
             gate.occupant = Some(id.to_string());
         }
@@ -96,11 +101,15 @@ impl Supervisor {
         }
         let gate_key = (key.clone(), stage.to_string());
         loop {
-            let Some(gate) = self.gates.get_mut(&gate_key) else { break };
+            let Some(gate) = self.gates.get_mut(&gate_key) else {
+                break;
+            };
             if gate.occupant.is_some() {
                 break;
             }
-            let Some((seq, id, mode)) = gate.waiting.pop_front() else { break };
+            let Some((seq, id, mode)) = gate.waiting.pop_front() else {
+                break;
+            };
             self.grant(key, stage, &id, seq, mode);
             if mode != ExecutionMode::Parallel {
                 break;
@@ -141,7 +150,10 @@ impl Supervisor {
         // Executions inside a stage hold its lock again before any waiting one asks.
         for rec in &in_flight {
             if let (Some(stage), false) = (&rec.stage, rec.waiting) {
-                let gate = self.gates.entry((rec.key.clone(), stage.clone())).or_default();
+                let gate = self
+                    .gates
+                    .entry((rec.key.clone(), stage.clone()))
+                    .or_default();
                 if rec.execution_mode != ExecutionMode::Parallel {
                     gate.occupant = Some(rec.id.clone());
                 }
@@ -222,7 +234,11 @@ impl Handler<RequestEntry> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, msg: RequestEntry, _ctx: &mut Context<Self>) {
-        let enabled = self.shared().records.runtime(&msg.key).transition_enabled(&msg.stage);
+        let enabled = self
+            .shared()
+            .records
+            .runtime(&msg.key)
+            .transition_enabled(&msg.stage);
         let gate_key = (msg.key.clone(), msg.stage.clone());
         let gate = self.gates.entry(gate_key).or_default();
         match msg.mode {
@@ -230,7 +246,8 @@ impl Handler<RequestEntry> for Supervisor {
                 if enabled {
                     self.grant(&msg.key, &msg.stage, &msg.execution_id, msg.seq, msg.mode);
                 } else {
-                    gate.waiting.push_back((msg.seq, msg.execution_id, msg.mode));
+                    gate.waiting
+                        .push_back((msg.seq, msg.execution_id, msg.mode));
                     self.publish_inbound(&msg.key, &msg.stage);
                 }
             }
@@ -239,8 +256,13 @@ impl Handler<RequestEntry> for Supervisor {
                     self.grant(&msg.key, &msg.stage, &msg.execution_id, msg.seq, msg.mode);
                 } else {
                     // Served in start order.
-                    let pos = gate.waiting.iter().position(|(s, _, _)| *s > msg.seq).unwrap_or(gate.waiting.len());
-                    gate.waiting.insert(pos, (msg.seq, msg.execution_id, msg.mode));
+                    let pos = gate
+                        .waiting
+                        .iter()
+                        .position(|(s, _, _)| *s > msg.seq)
+                        .unwrap_or(gate.waiting.len());
+                    gate.waiting
+                        .insert(pos, (msg.seq, msg.execution_id, msg.mode));
                     self.publish_inbound(&msg.key, &msg.stage);
                 }
             }
@@ -266,7 +288,8 @@ impl Handler<RequestEntry> for Supervisor {
                     }
                 });
                 if keep_new {
-                    gate.waiting.push_back((msg.seq, msg.execution_id.clone(), msg.mode));
+                    gate.waiting
+                        .push_back((msg.seq, msg.execution_id.clone(), msg.mode));
                 } else {
                     superseded.push(msg.execution_id.clone());
                 }
@@ -301,7 +324,9 @@ impl Handler<ExecutionEnded> for Supervisor {
         let held: Vec<String> = self
             .gates
             .iter()
-            .filter(|((k, _), g)| k == &msg.key && g.occupant.as_deref() == Some(msg.execution_id.as_str()))
+            .filter(|((k, _), g)| {
+                k == &msg.key && g.occupant.as_deref() == Some(msg.execution_id.as_str())
+            })
             .map(|((_, s), _)| s.clone())
             .collect();
         for stage in held {

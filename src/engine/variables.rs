@@ -18,7 +18,10 @@ impl Scope {
     }
 
     fn lookup(&self, namespace: &str, name: &str) -> Option<&str> {
-        self.namespaces.get(namespace)?.get(name).map(String::as_str)
+        self.namespaces
+            .get(namespace)?
+            .get(name)
+            .map(String::as_str)
     }
 }
 
@@ -52,9 +55,17 @@ pub fn resolve_value(value: &str, scope: &Scope) -> Result<String, String> {
         match inner.split_once('.') {
             Some((ns, var)) => match scope.lookup(ns, var) {
                 Some(v) => out.push_str(v),
-                None => return Err(format!("The variable reference #{{{inner}}} could not be resolved")),
+                None => {
+                    return Err(format!(
+                        "The variable reference #{{{inner}}} could not be resolved"
+                    ))
+                }
             },
-            None => return Err(format!("The variable reference #{{{inner}}} is not of the form #{{Namespace.Variable}}")),
+            None => {
+                return Err(format!(
+                "The variable reference #{{{inner}}} is not of the form #{{Namespace.Variable}}"
+            ))
+            }
         }
         rest = &after[end + 1..];
     }
@@ -63,7 +74,10 @@ pub fn resolve_value(value: &str, scope: &Scope) -> Result<String, String> {
 }
 
 /// Resolves a whole configuration map.
-pub fn resolve(config: &BTreeMap<String, String>, scope: &Scope) -> Result<BTreeMap<String, String>, String> {
+pub fn resolve(
+    config: &BTreeMap<String, String>,
+    scope: &Scope,
+) -> Result<BTreeMap<String, String>, String> {
     config
         .iter()
         .map(|(k, v)| resolve_value(v, scope).map(|r| (k.clone(), r)))
@@ -76,17 +90,33 @@ mod tests {
 
     fn scope() -> Scope {
         let mut s = Scope::default();
-        s.set_namespace("codepipeline", [("PipelineExecutionId".to_string(), "e-1".to_string())].into());
-        s.set_namespace("SourceVariables", [("CommitId".to_string(), "abc".to_string())].into());
+        s.set_namespace(
+            "codepipeline",
+            [("PipelineExecutionId".to_string(), "e-1".to_string())].into(),
+        );
+        s.set_namespace(
+            "SourceVariables",
+            [("CommitId".to_string(), "abc".to_string())].into(),
+        );
         s
     }
 
     #[test]
     fn resolves_references() {
         let s = scope();
-        assert_eq!(resolve_value("v-#{SourceVariables.CommitId}-#{codepipeline.PipelineExecutionId}", &s).unwrap(), "v-abc-e-1");
+        assert_eq!(
+            resolve_value(
+                "v-#{SourceVariables.CommitId}-#{codepipeline.PipelineExecutionId}",
+                &s
+            )
+            .unwrap(),
+            "v-abc-e-1"
+        );
         assert_eq!(resolve_value("plain", &s).unwrap(), "plain");
-        assert_eq!(resolve_value("open #{ never closed", &s).unwrap(), "open #{ never closed");
+        assert_eq!(
+            resolve_value("open #{ never closed", &s).unwrap(),
+            "open #{ never closed"
+        );
     }
 
     #[test]

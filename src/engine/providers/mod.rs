@@ -109,7 +109,10 @@ impl Provider for NotBuilt {
     fn start(&self, _job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction> {
         reporter.failed(
             "JobFailed",
-            format!("The action provider {} is not supported by simfra yet", self.what),
+            format!(
+                "The action provider {} is not supported by simfra yet",
+                self.what
+            ),
         );
         Box::new(NothingToCancel)
     }
@@ -124,13 +127,30 @@ pub struct Providers {
 impl Providers {
     pub fn new() -> Self {
         let mut p = Providers::default();
-        p.register("Approval", "AWS", "Manual", Arc::new(manual::ManualApproval));
+        p.register(
+            "Approval",
+            "AWS",
+            "Manual",
+            Arc::new(manual::ManualApproval),
+        );
         p
     }
 
-    pub fn register(&mut self, category: &str, owner: &str, provider: &str, imp: Arc<dyn Provider>) {
-        self.map
-            .insert((category.to_string(), owner.to_string(), provider.to_string()), imp);
+    pub fn register(
+        &mut self,
+        category: &str,
+        owner: &str,
+        provider: &str,
+        imp: Arc<dyn Provider>,
+    ) {
+        self.map.insert(
+            (
+                category.to_string(),
+                owner.to_string(),
+                provider.to_string(),
+            ),
+            imp,
+        );
     }
 
     pub fn get(&self, spec: &ActionSpec) -> Arc<dyn Provider> {
