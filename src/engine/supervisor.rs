@@ -36,7 +36,14 @@ pub struct Supervisor {
     executions: HashMap<String, Addr<ExecutionActor>>,
     actions: HashMap<String, Addr<ActionActor>>,
     gates: HashMap<(PipelineKey, String), Gate>,
+    /// Answers for approvals whose action actor is being re-attached after a restart.
+    early_answers: HashMap<String, Vec<PendingAnswer>>,
 }
+
+type PendingAnswer = (
+    ApprovalResult,
+    tokio::sync::oneshot::Sender<Result<Timestamp, EngineError>>,
+);
 
 impl Supervisor {
     pub fn new() -> Self {
@@ -45,6 +52,7 @@ impl Supervisor {
             executions: HashMap::new(),
             actions: HashMap::new(),
             gates: HashMap::new(),
+            early_answers: HashMap::new(),
         }
     }
 
@@ -421,22 +429,36 @@ impl Handler<Approve> for Supervisor {
                 ))
             });
         }
+        let answer = ApprovalResult {
+            token: msg.token,
+            approved: msg.approved,
+            summary: msg.summary,
+            by: msg.by,
+        };
         let Some(addr) = self.actions.get(&latest.id).cloned() else {
+            if self.executions.contains_key(&latest.pipeline_execution_id) {
+                // The execution is live but its action actor is still being re-attached:
+                // the answer is delivered as soon as it announces itself.
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                self.early_answers
+                    .entry(latest.id.clone())
+                    .or_default()
+                    .push((answer, tx));
+                return Box::pin(async move {
+                    rx.await.unwrap_or_else(|_| {
+                        Err(EngineError::ApprovalAlreadyCompleted(
+                            "The approval request is no longer pending".into(),
+                        ))
+                    })
+                });
+            }
             return Box::pin(async move {
                 Err(EngineError::ApprovalAlreadyCompleted(
                     "The approval request is no longer pending".into(),
                 ))
             });
         };
-        Box::pin(async move {
-            addr.send(ApprovalResult {
-                token: msg.token,
-                approved: msg.approved,
-                summary: msg.summary,
-                by: msg.by,
-            })
-            .await?
-        })
+        Box::pin(async move { addr.send(answer).await? })
     }
 }
 
@@ -446,10 +468,22 @@ impl Handler<ActionLive> for Supervisor {
     fn handle(&mut self, msg: ActionLive, _ctx: &mut Context<Self>) {
         match msg.addr {
             Some(addr) => {
+                for (answer, tx) in self
+                    .early_answers
+                    .remove(&msg.action_execution_id)
+                    .unwrap_or_default()
+                {
+                    let addr = addr.clone();
+                    actix::spawn(async move {
+                        let result = addr.send(answer).await.unwrap_or_else(|e| Err(e.into()));
+                        let _ = tx.send(result);
+                    });
+                }
                 self.actions.insert(msg.action_execution_id, addr);
             }
             None => {
                 self.actions.remove(&msg.action_execution_id);
+                self.early_answers.remove(&msg.action_execution_id);
             }
         }
     }

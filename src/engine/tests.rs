@@ -496,3 +496,77 @@ fn approvals_reject_and_check_tokens() {
         assert!(matches!(twice, EngineError::ApprovalAlreadyCompleted(_)));
     });
 }
+
+#[test]
+fn an_approval_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("simfra-engine-restart-{}", uuid::Uuid::new_v4()));
+    let s = spec(
+        ExecutionMode::Queued,
+        vec![
+            ("Source", vec![action("src", "Instant", 1)]),
+            ("Gate", vec![action("ok", "Manual", 1)]),
+        ],
+    );
+    let start_on = |dir: &std::path::Path| {
+        Engine::start(
+            Arc::new(Store::open(dir).unwrap()),
+            EventBus::default(),
+            {
+                let mut p = Providers::new();
+                p.register("Build", "AWS", "Instant", Arc::new(Instant));
+                p
+            },
+            EngineConfig::default(),
+        )
+        .unwrap()
+    };
+    let (first, queued, pending_token) = {
+        let dir = dir.clone();
+        let s = s.clone();
+        std::thread::spawn(move || {
+            let mut out = None;
+            actix::System::new().block_on(async {
+                let e = start_on(&dir);
+                let first = start(&e, &s).await;
+                until(&e, "pending", |_| token(&e, "Gate", "ok").is_some()).await;
+                let queued = start(&e, &s).await;
+                until(&e, "queued", |r| {
+                    r.runtime(&key())
+                        .inbound
+                        .get("Gate")
+                        .is_some_and(|v| v.contains(&queued))
+                })
+                .await;
+                out = Some((first, queued, token(&e, "Gate", "ok").unwrap()));
+            });
+            out.unwrap()
+        })
+        .join()
+        .unwrap()
+    };
+    // A new system on the same data directory: the execution is still waiting, same token.
+    run(async {
+        let e = start_on(&dir);
+        until(&e, "resumed with the same token", |_| {
+            token(&e, "Gate", "ok").as_deref() == Some(pending_token.as_str())
+        })
+        .await;
+        assert_eq!(status(&e, &first), PipelineExecutionStatus::InProgress);
+        approve(&e, "Gate", "ok").await;
+        until(&e, "first succeeded", |r| {
+            r.execution(&first).unwrap().status == PipelineExecutionStatus::Succeeded
+        })
+        .await;
+        until(&e, "queued one enters", |r| {
+            r.runtime(&key()).stage_latest.get("Gate") == Some(&queued)
+                && token(&e, "Gate", "ok").is_some()
+        })
+        .await;
+        approve(&e, "Gate", "ok").await;
+        until(&e, "queued succeeded", |r| {
+            r.execution(&queued).unwrap().status == PipelineExecutionStatus::Succeeded
+        })
+        .await;
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
