@@ -4,6 +4,7 @@
 //! `protocol` (HTTP and the AWS wire formats) -> `services` (one module per AWS service) ->
 //! `store` (persistence). The protocol layer names no service; [`server`] wires them at start-up.
 
+pub mod archive;
 pub mod bus;
 pub mod clock;
 pub mod engine;

@@ -23,6 +23,7 @@ pub mod events;
 pub mod execution;
 pub mod messages;
 pub mod plan;
+pub mod ports;
 pub mod providers;
 pub mod records;
 pub mod spec;

@@ -11,6 +11,7 @@ use super::records::{ArtifactLocation, ArtifactRevision, ErrorDetails};
 use super::spec::{ActionSpec, PipelineKey};
 
 pub mod manual;
+pub mod s3;
 
 /// Everything a provider needs to run one action execution.
 #[derive(Debug, Clone)]

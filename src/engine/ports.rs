@@ -1,0 +1,58 @@
+//! The ports the engine's providers need from other services, as small traits. The services
+//! implement them and start-up wires them in; providers never call HTTP handlers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::clock::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    #[error("The bucket {0} does not exist")]
+    NoSuchBucket(String),
+    #[error("The object {0} does not exist")]
+    NoSuchKey(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// An object as the store holds it: its bytes are in a file the caller may read.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub path: PathBuf,
+    pub size: u64,
+    pub etag: String,
+    pub version_id: Option<String>,
+    pub last_modified: Timestamp,
+    /// User metadata, without the `x-amz-meta-` prefix.
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PutResult {
+    pub etag: String,
+    pub version_id: Option<String>,
+}
+
+/// S3 as the artifact store and as a source or deploy target.
+pub trait ObjectStore: Send + Sync {
+    /// Creates the bucket if it does not exist; `true` when it was created.
+    fn ensure_bucket(&self, account: &str, region: &str, bucket: &str) -> Result<bool, PortError>;
+    fn bucket_exists(&self, bucket: &str) -> bool;
+    fn versioning_enabled(&self, bucket: &str) -> Result<bool, PortError>;
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<StoredObject, PortError>;
+    /// Stores the bytes of `file` (the file itself is left in place).
+    fn put_object_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        file: &Path,
+        content_type: Option<&str>,
+        metadata: BTreeMap<String, String>,
+    ) -> Result<PutResult, PortError>;
+}
