@@ -570,3 +570,71 @@ fn an_approval_survives_a_restart() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn events_arrive_once_each_in_causal_order() {
+    run(async {
+        let e = engine();
+        let mut rx = e.bus().subscribe();
+        let s = spec(
+            ExecutionMode::Superseded,
+            vec![
+                ("Source", vec![action("src", "Instant", 1)]),
+                (
+                    "Build",
+                    vec![action("b1", "Instant", 1), action("b2", "Instant", 2)],
+                ),
+            ],
+        );
+        let id = start(&e, &s).await;
+        let mut seen = Vec::new();
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(ev.source, "aws.codepipeline");
+            assert_eq!(ev.detail["execution-id"], id.as_str());
+            let d = &ev.detail;
+            let label = match ev.detail_type.as_str() {
+                "CodePipeline Pipeline Execution State Change" => {
+                    format!("pipeline {}", d["state"].as_str().unwrap())
+                }
+                "CodePipeline Stage Execution State Change" => {
+                    format!(
+                        "stage {} {}",
+                        d["stage"].as_str().unwrap(),
+                        d["state"].as_str().unwrap()
+                    )
+                }
+                _ => format!(
+                    "action {} {}",
+                    d["action"].as_str().unwrap(),
+                    d["state"].as_str().unwrap()
+                ),
+            };
+            let done = label == "pipeline SUCCEEDED";
+            seen.push(label);
+            if done {
+                break;
+            }
+        }
+        assert_eq!(
+            seen,
+            [
+                "pipeline STARTED",
+                "stage Source STARTED",
+                "action src STARTED",
+                "action src SUCCEEDED",
+                "stage Source SUCCEEDED",
+                "stage Build STARTED",
+                "action b1 STARTED",
+                "action b1 SUCCEEDED",
+                "action b2 STARTED",
+                "action b2 SUCCEEDED",
+                "stage Build SUCCEEDED",
+                "pipeline SUCCEEDED",
+            ]
+        );
+    });
+}
