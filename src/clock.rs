@@ -39,4 +39,3 @@ impl<'de> Deserialize<'de> for Timestamp {
         Ok(Timestamp((secs * 1000.0).round() as i64))
     }
 }
-

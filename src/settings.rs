@@ -43,6 +43,14 @@ pub struct Settings {
     #[arg(long, env = "SIMFRA_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// How long a manual approval waits for an answer before it fails (AWS: 7 days).
+    #[arg(long, env = "SIMFRA_APPROVAL_TIMEOUT_SECONDS", default_value_t = 7 * 24 * 3600)]
+    pub approval_timeout_seconds: u64,
+
+    /// How long any other pipeline action may run before it fails (AWS: 1 hour for most).
+    #[arg(long, env = "SIMFRA_ACTION_TIMEOUT_SECONDS", default_value_t = 3600)]
+    pub action_timeout_seconds: u64,
+
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "SIMFRA_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -60,6 +68,8 @@ impl Settings {
             account_id: "000000000000".into(),
             log: "warn".into(),
             max_body_bytes: 16 * 1024 * 1024,
+            approval_timeout_seconds: 7 * 24 * 3600,
+            action_timeout_seconds: 3600,
             workers: 1,
         }
     }

@@ -17,10 +17,10 @@ use crate::clock::Timestamp;
 
 // ---- to the supervisor ------------------------------------------------------------------------
 
-/// Starts a new execution whose record is already filled in (status InProgress).
+/// Launches the actor of a new execution whose record is already written.
 #[derive(Message)]
-#[rtype(result = "Result<(), EngineError>")]
-pub struct StartExecution {
+#[rtype(result = "()")]
+pub struct LaunchExecution {
     pub spec: Arc<PipelineSpec>,
     pub record: ExecutionRecord,
 }

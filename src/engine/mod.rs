@@ -113,7 +113,8 @@ impl Engine {
             config: Arc::new(config),
             supervisor: supervisor.clone(),
         };
-        supervisor.do_send(supervisor::Init(shared.clone()));
+        let in_flight = shared.records.in_flight();
+        supervisor.do_send(supervisor::Init(shared.clone(), in_flight));
         Ok(Engine { shared })
     }
 
@@ -125,16 +126,30 @@ impl Engine {
         &self.shared.bus
     }
 
-    /// Starts an execution and returns its id once its record is written. A repeated
-    /// `client_request_token` returns the execution that token started.
-    pub async fn start_execution(&self, req: StartRequest) -> Result<String, EngineError> {
+    /// Starts an execution: its record is written (and visible to reads) before this returns,
+    /// then its actor is launched. A repeated `client_request_token` returns the execution that
+    /// token started.
+    pub fn start_execution(&self, req: StartRequest) -> Result<String, EngineError> {
+        let records = &self.shared.records;
         if let Some(token) = &req.client_request_token {
-            if let Some(existing) = self.shared.records.execution_by_token(&req.key, token) {
+            if let Some(existing) = records.execution_by_token(&req.key, token) {
                 return Ok(existing.id);
             }
         }
+        let limit = self.shared.config.max_in_flight_per_pipeline;
+        let in_flight = records
+            .executions_of(&req.key)
+            .iter()
+            .filter(|e| !e.status.is_terminal())
+            .count();
+        if in_flight >= limit {
+            return Err(EngineError::LimitExceeded(format!(
+                "The pipeline {} already has {in_flight} executions in progress (the limit is {limit})",
+                req.key.name
+            )));
+        }
         let id = uuid::Uuid::new_v4().to_string();
-        let seq = self.shared.records.next_seq(&req.key)?;
+        let seq = records.next_seq(&req.key)?;
         let record = execution::new_record(
             &req.key,
             &req.spec,
@@ -145,13 +160,12 @@ impl Engine {
             req.client_request_token,
             req.source_overrides,
         );
-        self.shared
-            .supervisor
-            .send(messages::StartExecution {
-                spec: req.spec,
-                record,
-            })
-            .await??;
+        records.put_spec(&req.key, &req.spec)?;
+        records.insert_execution(record.clone())?;
+        self.shared.supervisor.do_send(messages::LaunchExecution {
+            spec: req.spec,
+            record,
+        });
         Ok(id)
     }
 

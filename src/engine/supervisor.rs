@@ -152,9 +152,12 @@ impl Supervisor {
     }
 
     /// Restarts executions that were in flight when the server stopped.
-    fn resume_all(&mut self, ctx: &mut Context<Self>) {
+    fn resume_all(
+        &mut self,
+        in_flight: Vec<super::records::ExecutionRecord>,
+        ctx: &mut Context<Self>,
+    ) {
         let shared = self.shared().clone();
-        let in_flight = shared.records.in_flight();
         // Executions inside a stage hold its lock again before any waiting one asks.
         for rec in &in_flight {
             if let (Some(stage), false) = (&rec.stage, rec.waiting) {
@@ -197,44 +200,28 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 }
 
-/// Hands the supervisor its shared state and resumes in-flight executions.
+/// Hands the supervisor its shared state and the executions that were in flight when the
+/// store was loaded (taken then, so that executions started since are not resumed twice).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Init(pub Shared);
+pub struct Init(pub Shared, pub Vec<super::records::ExecutionRecord>);
 
 impl Handler<Init> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, msg: Init, ctx: &mut Context<Self>) {
         self.shared = Some(msg.0);
-        self.resume_all(ctx);
+        self.resume_all(msg.1, ctx);
     }
 }
 
-impl Handler<StartExecution> for Supervisor {
-    type Result = Result<(), EngineError>;
+impl Handler<LaunchExecution> for Supervisor {
+    type Result = ();
 
-    fn handle(&mut self, msg: StartExecution, _ctx: &mut Context<Self>) -> Self::Result {
-        let shared = self.shared().clone();
-        let limit = shared.config.max_in_flight_per_pipeline;
-        let in_flight = self
-            .executions
-            .keys()
-            .filter_map(|id| shared.records.execution(id))
-            .filter(|e| e.key == msg.record.key)
-            .count();
-        if in_flight >= limit {
-            return Err(EngineError::LimitExceeded(format!(
-                "The pipeline {} already has {in_flight} executions in progress (the limit is {limit})",
-                msg.record.key.name
-            )));
-        }
-        shared.records.put_spec(&msg.record.key, &msg.spec)?;
-        shared.records.insert_execution(msg.record.clone())?;
+    fn handle(&mut self, msg: LaunchExecution, _ctx: &mut Context<Self>) {
         let id = msg.record.id.clone();
-        let addr = ExecutionActor::new(shared, msg.spec, msg.record).start();
+        let addr = ExecutionActor::new(self.shared().clone(), msg.spec, msg.record).start();
         self.executions.insert(id, addr);
-        Ok(())
     }
 }
 

@@ -113,7 +113,6 @@ async fn start(engine: &Engine, spec: &Arc<PipelineSpec>) -> String {
             client_request_token: None,
             source_overrides: BTreeMap::new(),
         })
-        .await
         .unwrap()
 }
 

@@ -1,7 +1,6 @@
 //! Wire types shared by every JSON service: epoch-second timestamps (defined in `crate::clock`)
 //! and AWS string enums.
 
-
 pub use crate::clock::Timestamp;
 
 /// An AWS string enum: its wire values are known, and an unknown value is kept (not rejected
