@@ -85,9 +85,9 @@ pub struct Approve {
     pub by: String,
 }
 
-/// A pipeline was deleted: its executions stop (abandoned) and its records go.
+/// A pipeline was deleted (its records are already gone): its executions are abandoned.
 #[derive(Message)]
-#[rtype(result = "Result<(), EngineError>")]
+#[rtype(result = "()")]
 pub struct ForgetPipeline {
     pub key: PipelineKey,
 }

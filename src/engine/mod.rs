@@ -232,12 +232,14 @@ impl Engine {
             .await?
     }
 
-    /// A deleted pipeline: running executions are abandoned, history forgotten.
-    pub async fn forget_pipeline(&self, key: &PipelineKey) -> Result<(), EngineError> {
+    /// A deleted pipeline: its history is forgotten at once, and its running executions are
+    /// abandoned (their provider work is cancelled; their late writes are dropped).
+    pub fn forget_pipeline(&self, key: &PipelineKey) -> Result<(), EngineError> {
+        self.shared.records.remove_pipeline(key)?;
         self.shared
             .supervisor
-            .send(messages::ForgetPipeline { key: key.clone() })
-            .await?
+            .do_send(messages::ForgetPipeline { key: key.clone() });
+        Ok(())
     }
 }
 

@@ -34,6 +34,8 @@ struct Gate {
 pub struct Supervisor {
     shared: Option<Shared>,
     executions: HashMap<String, Addr<ExecutionActor>>,
+    /// The pipeline of each live execution.
+    execution_keys: HashMap<String, PipelineKey>,
     actions: HashMap<String, Addr<ActionActor>>,
     gates: HashMap<(PipelineKey, String), Gate>,
     /// Answers for approvals whose action actor is being re-attached after a restart.
@@ -50,6 +52,7 @@ impl Supervisor {
         Supervisor {
             shared: None,
             executions: HashMap::new(),
+            execution_keys: HashMap::new(),
             actions: HashMap::new(),
             gates: HashMap::new(),
             early_answers: HashMap::new(),
@@ -182,6 +185,7 @@ impl Supervisor {
             };
             tracing::info!(execution = %rec.id, pipeline = %rec.key.name, "resuming an execution after a restart");
             let id = rec.id.clone();
+            self.execution_keys.insert(id.clone(), rec.key.clone());
             let actor = ExecutionActor::resumed(shared.clone(), spec, rec);
             let addr = actor.start();
             self.executions.insert(id, addr);
@@ -220,6 +224,8 @@ impl Handler<LaunchExecution> for Supervisor {
 
     fn handle(&mut self, msg: LaunchExecution, _ctx: &mut Context<Self>) {
         let id = msg.record.id.clone();
+        self.execution_keys
+            .insert(id.clone(), msg.record.key.clone());
         let addr = ExecutionActor::new(self.shared().clone(), msg.spec, msg.record).start();
         self.executions.insert(id, addr);
     }
@@ -314,6 +320,7 @@ impl Handler<ExecutionEnded> for Supervisor {
 
     fn handle(&mut self, msg: ExecutionEnded, _ctx: &mut Context<Self>) {
         self.executions.remove(&msg.execution_id);
+        self.execution_keys.remove(&msg.execution_id);
         self.drop_waiting(&msg.key, &msg.execution_id);
         // An execution that ended inside a stage (failed, stopped) frees its lock.
         let held: Vec<String> = self
@@ -477,14 +484,20 @@ impl Handler<ActionLive> for Supervisor {
 }
 
 impl Handler<ForgetPipeline> for Supervisor {
-    type Result = Result<(), EngineError>;
+    type Result = ();
 
-    fn handle(&mut self, msg: ForgetPipeline, _ctx: &mut Context<Self>) -> Self::Result {
-        let shared = self.shared().clone();
+    fn handle(&mut self, msg: ForgetPipeline, _ctx: &mut Context<Self>) {
         // Decision: deleting a pipeline abandons its running executions (their provider work
         // is cancelled) and forgets them with their history.
-        for rec in shared.records.executions_of(&msg.key) {
-            if let Some(addr) = self.executions.remove(&rec.id) {
+        let ids: Vec<String> = self
+            .execution_keys
+            .iter()
+            .filter(|(_, k)| **k == msg.key)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            self.execution_keys.remove(&id);
+            if let Some(addr) = self.executions.remove(&id) {
                 addr.do_send(StopExecution {
                     mode: super::status::StopMode::Abandon,
                     reason: Some("The pipeline was deleted".into()),
@@ -492,7 +505,5 @@ impl Handler<ForgetPipeline> for Supervisor {
             }
         }
         self.gates.retain(|(k, _), _| k != &msg.key);
-        shared.records.remove_pipeline(&msg.key)?;
-        Ok(())
     }
 }
