@@ -92,6 +92,11 @@ pub struct ForgetPipeline {
     pub key: PipelineKey,
 }
 
+/// Everything is being wiped: abandon every live execution and forget all gates.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ResetAll;
+
 /// An action actor announces itself (so approvals can reach it) or leaves.
 #[derive(Message)]
 #[rtype(result = "()")]

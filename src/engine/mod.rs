@@ -91,8 +91,9 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the engine on its own arbiter and resumes executions that were in flight.
-    /// Must be called from within an actix system.
+    /// Starts the engine on its own thread (an actix system of its own, so it runs the same
+    /// whether the caller is inside an actix system or not) and resumes executions that were
+    /// in flight.
     pub fn start(
         store: Arc<Store>,
         bus: EventBus,
@@ -100,12 +101,24 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Engine, StoreError> {
         let records = Records::load(store)?;
-        let arbiter = Arbiter::new();
-        let supervisor = supervisor::Supervisor::start_in_arbiter(&arbiter.handle(), |_| {
-            supervisor::Supervisor::new()
-        });
-        // The arbiter thread lives as long as the process; its handle is not needed again.
-        std::mem::forget(arbiter);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("simfra-engine".into())
+            .spawn(move || {
+                let system = actix::System::new();
+                system.block_on(async move {
+                    let _ = tx.send(supervisor::Supervisor::new().start());
+                });
+                system.run().ok();
+            })
+            .map_err(|source| StoreError::Io {
+                path: "engine thread".into(),
+                source,
+            })?;
+        let supervisor = rx.recv().map_err(|_| StoreError::Io {
+            path: "engine thread".into(),
+            source: std::io::Error::other("the engine thread did not start"),
+        })?;
         let shared = Shared {
             records,
             bus,
@@ -230,6 +243,12 @@ impl Engine {
                 by,
             })
             .await?
+    }
+
+    /// Forgets everything (`/_simfra/reset`): live executions are abandoned, records cleared.
+    pub fn reset(&self) {
+        self.shared.records.clear();
+        self.shared.supervisor.do_send(messages::ResetAll);
     }
 
     /// A deleted pipeline: its history is forgotten at once, and its running executions are

@@ -111,10 +111,7 @@ impl Supervisor {
             return;
         }
         let gate_key = (key.clone(), stage.to_string());
-        loop {
-            let Some(gate) = self.gates.get_mut(&gate_key) else {
-                break;
-            };
+        while let Some(gate) = self.gates.get_mut(&gate_key) {
             if gate.occupant.is_some() {
                 break;
             }
@@ -505,5 +502,21 @@ impl Handler<ForgetPipeline> for Supervisor {
             }
         }
         self.gates.retain(|(k, _), _| k != &msg.key);
+    }
+}
+
+impl Handler<ResetAll> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: ResetAll, _ctx: &mut Context<Self>) {
+        for (_, addr) in self.executions.drain() {
+            addr.do_send(StopExecution {
+                mode: super::status::StopMode::Abandon,
+                reason: Some("All state was reset".into()),
+            });
+        }
+        self.execution_keys.clear();
+        self.gates.clear();
+        self.early_answers.clear();
     }
 }

@@ -3,12 +3,19 @@
 //! handlers, `validate.rs` request validation, `state.rs` typed state and persistence).
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use crate::bus::{Event, EventBus};
+use crate::engine::{
+    self, ports::ObjectStore as ObjectPort, providers::Providers, Engine, EngineConfig,
+};
 
 use crate::protocol::{JsonService, Router, ServiceHandle};
 use crate::settings::Settings;
 use crate::store::Store;
 
 pub mod codepipeline;
+pub mod s3;
 
 /// A JSON service whose operations are not built yet: its prefix is known, so every call
 /// answers `UnknownOperationException` (never a 404 or 500), and health says so.
@@ -24,13 +31,53 @@ impl ServiceHandle for Pending {
     fn reset(&self) {}
 }
 
-/// Builds every service and registers it with the router.
+/// Builds every service, the event bus and the execution engine, and registers the services
+/// with the router. Must run inside an actix system (the engine starts its actors).
 pub fn register_all(
     router: &mut Router,
     settings: &Settings,
     store: Arc<Store>,
 ) -> Result<(), String> {
-    codepipeline::register(router, settings, store.clone())?;
+    let bus = EventBus::default();
+    // S3 is the REST fallback: registered after every other REST service.
+    let objects = s3::register(router, settings, store.clone())?;
+    {
+        let bus = bus.clone();
+        objects.on_event(Arc::new(move |event| {
+            match serde_json::to_value(event).and_then(serde_json::from_value::<Event>) {
+                Ok(ev) => bus.publish(ev),
+                Err(e) => tracing::error!("an S3 event could not be put on the bus: {e}"),
+            }
+        }));
+    }
+    let object_port: Arc<dyn ObjectPort> = Arc::new(objects.clone());
+    let mut providers = Providers::new();
+    providers.register(
+        "Source",
+        "AWS",
+        "S3",
+        Arc::new(engine::providers::s3::S3Source {
+            objects: object_port.clone(),
+        }),
+    );
+    providers.register(
+        "Deploy",
+        "AWS",
+        "S3",
+        Arc::new(engine::providers::s3::S3Deploy {
+            objects: object_port,
+            work_dir: store.blob_root().join("engine-work"),
+        }),
+    );
+    let config = EngineConfig {
+        approval_timeout: Duration::from_secs(settings.approval_timeout_seconds.max(1)),
+        action_timeout: Duration::from_secs(settings.action_timeout_seconds.max(1)),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::start(store.clone(), bus, providers, config)
+        .map_err(|e| format!("starting the execution engine: {e}"))?;
+    router.add_service(Arc::new(EngineHandle(engine.clone())));
+    codepipeline::register(router, settings, store.clone(), engine)?;
     for (prefix, name) in [
         ("CodeBuild_20161006", "codebuild"),
         ("CodeCommit_20150413", "codecommit"),
@@ -42,4 +89,16 @@ pub fn register_all(
         router.add_service(Arc::new(Pending(name)));
     }
     Ok(())
+}
+
+/// The engine's part in `/_simfra/health` and `/_simfra/reset`.
+struct EngineHandle(Engine);
+
+impl ServiceHandle for EngineHandle {
+    fn name(&self) -> &'static str {
+        "engine"
+    }
+    fn reset(&self) {
+        self.0.reset();
+    }
 }
