@@ -735,3 +735,27 @@ async fn variables_and_idempotent_starts() {
         .unwrap_err();
     assert_eq!(code(&missing), "PipelineNotFoundException");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_approval_times_out_and_fails() {
+    let mut settings = simfra::Settings::for_tests();
+    settings.approval_timeout_seconds = 1;
+    let server = common::start_with(settings);
+    seed_buckets(&server).await;
+    let cp = common::codepipeline(&server);
+    let id = create(&cp, gated_pipeline("late", None)).await;
+    wait_approval_for(&cp, "late", &id).await;
+    wait_status(&cp, "late", &id, PipelineExecutionStatus::Failed).await;
+    let state = cp.get_pipeline_state().name("late").send().await.unwrap();
+    let gate = state.stage_states()[1].action_states()[0]
+        .latest_execution()
+        .unwrap();
+    assert_eq!(gate.status().unwrap().as_str(), "Failed");
+    assert!(gate.token().is_none(), "an expired approval shows no token");
+    assert!(gate
+        .error_details()
+        .unwrap()
+        .message()
+        .unwrap()
+        .contains("expired"));
+}
