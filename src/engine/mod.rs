@@ -150,11 +150,7 @@ impl Engine {
             }
         }
         let limit = self.shared.config.max_in_flight_per_pipeline;
-        let in_flight = records
-            .executions_of(&req.key)
-            .iter()
-            .filter(|e| !e.status.is_terminal())
-            .count();
+        let in_flight = records.in_flight_count(&req.key);
         if in_flight >= limit {
             return Err(EngineError::LimitExceeded(format!(
                 "The pipeline {} already has {in_flight} executions in progress (the limit is {limit})",

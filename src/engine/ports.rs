@@ -56,3 +56,45 @@ pub trait ObjectStore: Send + Sync {
         metadata: BTreeMap<String, String>,
     ) -> Result<PutResult, PortError>;
 }
+
+/// A commit as a source action reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCommit {
+    pub commit_id: String,
+    pub message: String,
+    /// Epoch seconds.
+    pub author_date: i64,
+    /// Epoch seconds.
+    pub committer_date: i64,
+}
+
+/// A git repository service (CodeCommit) as a pipeline source.
+pub trait SourceRepository: Send + Sync {
+    /// The commit at the head of a branch.
+    fn branch_head(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        branch: &str,
+    ) -> Result<SourceCommit, PortError>;
+    /// One commit by its full id.
+    fn commit(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        commit_id: &str,
+    ) -> Result<SourceCommit, PortError>;
+    /// Writes a zip of the tree at the commit (no `.git`) to `out`.
+    fn export_zip(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        commit_id: &str,
+        out: &Path,
+    ) -> Result<(), PortError>;
+    /// The HTTP clone URL of a repository.
+    fn clone_url(&self, account: &str, region: &str, repository: &str) -> String;
+}

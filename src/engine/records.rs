@@ -165,6 +165,8 @@ struct Inner {
     actions_by_execution: HashMap<String, Vec<String>>,
     runtime: HashMap<PipelineKey, PipelineRuntime>,
     specs: HashMap<(PipelineKey, i64), Arc<PipelineSpec>>,
+    /// Executions not yet ended, per pipeline (kept in step with every status change).
+    in_flight: HashMap<PipelineKey, usize>,
 }
 
 /// Shared, persisted engine state.
@@ -287,12 +289,18 @@ impl Records {
         let Some(current) = inner.executions.get(id) else {
             return Ok(None);
         };
+        let was_in_flight = !current.status.is_terminal();
         let mut next = current.clone();
         f(&mut next);
         next.last_update_time = Timestamp::now();
         let mut batch = Batch::new();
         batch.put(EXECUTIONS, exec_key(&next.key, id), &next);
         self.store.apply(&batch)?;
+        if was_in_flight && next.status.is_terminal() {
+            if let Some(n) = inner.in_flight.get_mut(&next.key) {
+                *n = n.saturating_sub(1);
+            }
+        }
         inner.executions.insert(id.to_string(), next.clone());
         Ok(Some(next))
     }
@@ -351,6 +359,23 @@ impl Records {
         Ok(runtime)
     }
 
+    /// Whether a stage's inbound transition is enabled (without copying the runtime state).
+    pub fn transition_enabled(&self, key: &PipelineKey, stage: &str) -> bool {
+        self.read()
+            .runtime
+            .get(key)
+            .is_none_or(|r| r.transition_enabled(stage))
+    }
+
+    /// The executions waiting in front of a stage, as last published.
+    pub fn inbound(&self, key: &PipelineKey, stage: &str) -> Vec<String> {
+        self.read()
+            .runtime
+            .get(key)
+            .and_then(|r| r.inbound.get(stage).cloned())
+            .unwrap_or_default()
+    }
+
     pub fn runtime(&self, key: &PipelineKey) -> PipelineRuntime {
         self.read().runtime.get(key).cloned().unwrap_or_default()
     }
@@ -377,6 +402,46 @@ impl Records {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// How many executions of a pipeline have not ended.
+    pub fn in_flight_count(&self, key: &PipelineKey) -> usize {
+        self.read().in_flight.get(key).copied().unwrap_or(0)
+    }
+
+    /// One page of a pipeline's executions, newest first, of those `keep` accepts: the page
+    /// starts after the execution `after` (an id from an earlier page). Returns the page and
+    /// whether more follow; `None` when `after` is not an execution of this pipeline. Only the
+    /// page is cloned.
+    pub fn executions_page(
+        &self,
+        key: &PipelineKey,
+        keep: impl Fn(&ExecutionRecord) -> bool,
+        after: Option<&str>,
+        max: usize,
+    ) -> Option<(Vec<ExecutionRecord>, bool)> {
+        let inner = self.read();
+        let Some(ids) = inner.by_pipeline.get(key) else {
+            return after.is_none().then(|| (Vec::new(), false));
+        };
+        let mut iter = ids.iter().rev();
+        if let Some(after) = after {
+            iter.by_ref().find(|id| id.as_str() == after)?;
+        }
+        let mut page = Vec::new();
+        for id in iter {
+            let Some(rec) = inner.executions.get(id) else {
+                continue;
+            };
+            if !keep(rec) {
+                continue;
+            }
+            if page.len() == max {
+                return Some((page, true));
+            }
+            page.push(rec.clone());
+        }
+        Some((page, false))
     }
 
     /// Executions not yet ended, oldest first (for resuming after a restart).
@@ -460,6 +525,7 @@ impl Records {
             }
         }
         inner.runtime.remove(key);
+        inner.in_flight.remove(key);
         inner.specs.retain(|(k, _), _| k != key);
         Ok(())
     }

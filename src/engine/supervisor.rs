@@ -71,6 +71,9 @@ impl Supervisor {
             .get(&(key.clone(), stage.to_string()))
             .map(|g| g.waiting.iter().map(|(_, id, _)| id.clone()).collect())
             .unwrap_or_default();
+        if self.shared().records.inbound(key, stage) == ids {
+            return;
+        }
         let stage = stage.to_string();
         if let Err(e) = self.shared().records.update_runtime(key, |rt| {
             if ids.is_empty() {
@@ -107,7 +110,7 @@ impl Supervisor {
 
     /// Lets waiting executions in, as far as the stage's lock and transition allow.
     fn admit(&mut self, key: &PipelineKey, stage: &str) {
-        if !self.shared().records.runtime(key).transition_enabled(stage) {
+        if !self.shared().records.transition_enabled(key, stage) {
             return;
         }
         let gate_key = (key.clone(), stage.to_string());

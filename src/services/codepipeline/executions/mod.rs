@@ -403,19 +403,25 @@ pub fn list_pipeline_executions(
         .filter
         .and_then(|f| f.succeeded_in_stage)
         .and_then(|s| s.stage_name);
-    let all: Vec<_> = ex
+    let after = match input.next_token.as_deref() {
+        Some(t) => Some(decode_token(t).ok_or(E::InvalidNextToken)?),
+        None => None,
+    };
+    let keep = |e: &crate::engine::ExecutionRecord| match &stage_filter {
+        Some(stage) => e
+            .stages
+            .get(stage)
+            .is_some_and(|s| s.status == crate::engine::status::StageExecutionStatus::Succeeded),
+        None => true,
+    };
+    let (items, more) = ex
         .engine
         .records()
-        .executions_of(&key)
-        .into_iter()
-        .filter(|e| match &stage_filter {
-            Some(stage) => e.stages.get(stage).is_some_and(|s| {
-                s.status == crate::engine::status::StageExecutionStatus::Succeeded
-            }),
-            None => true,
-        })
-        .collect();
-    let (items, next_token) = page(all, |e| e.id.as_str(), max, input.next_token.as_deref())?;
+        .executions_page(&key, keep, after.as_deref(), max)
+        .ok_or(E::InvalidNextToken)?;
+    let next_token = more
+        .then(|| items.last().map(|e| encode_token(&e.id)))
+        .flatten();
     Ok(ListPipelineExecutionsOutput {
         pipeline_execution_summaries: items.iter().map(views::execution_summary).collect(),
         next_token,
