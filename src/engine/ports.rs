@@ -2,7 +2,8 @@
 //! implement them and start-up wires them in; providers never call HTTP handlers.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::path::Path;
 
 use crate::clock::Timestamp;
 
@@ -16,10 +17,11 @@ pub enum PortError {
     Other(String),
 }
 
-/// An object as the store holds it: its bytes are in a file the caller may read.
-#[derive(Debug, Clone)]
+/// An object as the store holds it, with its bytes as an open file (which stays readable even
+/// if the object is overwritten or deleted meanwhile).
+#[derive(Debug)]
 pub struct StoredObject {
-    pub path: PathBuf,
+    pub file: File,
     pub size: u64,
     pub etag: String,
     pub version_id: Option<String>,
@@ -46,12 +48,12 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<StoredObject, PortError>;
-    /// Stores the bytes of `file` (the file itself is left in place).
+    /// Stores the bytes of `file` from its current position to its end.
     fn put_object_file(
         &self,
         bucket: &str,
         key: &str,
-        file: &Path,
+        file: &mut File,
         content_type: Option<&str>,
         metadata: BTreeMap<String, String>,
     ) -> Result<PutResult, PortError>;

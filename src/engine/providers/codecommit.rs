@@ -105,7 +105,9 @@ fn run(
             )))
         }
     }
-    store_artifact(objects, job, 0, &file)?;
+    let mut opened =
+        std::fs::File::open(&file).map_err(|e| ("JobFailed".to_string(), e.to_string()))?;
+    store_artifact(objects, job, 0, &mut opened)?;
     Ok(success(job, &repository, &branch, &commit))
 }
 

@@ -1,0 +1,297 @@
+//! CodeCommit as a pipeline source: a push starts the pipeline by itself (change detection),
+//! the source artifact is the pushed tree, the execution names the pushed commit, and the
+//! source action's variables are recorded. Also: repositories survive `kill -9`.
+
+mod codepipeline_support;
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aws_sdk_codepipeline::types::{
+    ActionCategory, ActionOwner, PipelineDeclaration, PipelineExecutionStatus,
+};
+use codepipeline_support::{action, stage, store, type_id, ROLE};
+use common::process::Simfra;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Test User",
+            "-c",
+            "user.email=test@example.com",
+        ])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn pipeline(name: &str, poll: Option<&str>) -> PipelineDeclaration {
+    let mut config = vec![("RepositoryName", "web"), ("BranchName", "main")];
+    if let Some(p) = poll {
+        config.push(("PollForSourceChanges", p));
+    }
+    let mut source = action(
+        "Checkout",
+        type_id(ActionCategory::Source, ActionOwner::Aws, "CodeCommit"),
+        &config,
+        &[],
+        &["SourceOutput"],
+    );
+    source.namespace = Some("SourceVariables".into());
+    let deploy = action(
+        "Deploy",
+        type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3"),
+        &[("BucketName", "web-site"), ("Extract", "true")],
+        &["SourceOutput"],
+        &[],
+    );
+    PipelineDeclaration::builder()
+        .name(name)
+        .role_arn(ROLE)
+        .artifact_store(store())
+        .stages(stage("Source", vec![source]))
+        .stages(stage("Deploy", vec![deploy]))
+        .build()
+        .unwrap()
+}
+
+async fn executions(
+    cp: &aws_sdk_codepipeline::Client,
+    name: &str,
+) -> Vec<aws_sdk_codepipeline::types::PipelineExecutionSummary> {
+    cp.list_pipeline_executions()
+        .pipeline_name(name)
+        .send()
+        .await
+        .unwrap()
+        .pipeline_execution_summaries()
+        .to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_starts_the_pipeline_and_deploys_the_pushed_tree() {
+    let server = common::start();
+    let cc = common::codecommit(&server);
+    let cp = common::codepipeline(&server);
+    let s3 = common::s3(&server);
+    s3.create_bucket().bucket("web-site").send().await.unwrap();
+    cc.create_repository()
+        .repository_name("web")
+        .send()
+        .await
+        .unwrap();
+    cp.create_pipeline()
+        .pipeline(pipeline("web-release", None))
+        .send()
+        .await
+        .unwrap();
+    cp.create_pipeline()
+        .pipeline(pipeline("web-manual", Some("false")))
+        .send()
+        .await
+        .unwrap();
+
+    // The first execution (CreatePipeline) fails: the repository has no branch yet.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ex = executions(&cp, "web-release").await;
+        if ex.first().and_then(|e| e.status()) == Some(&PipelineExecutionStatus::Failed) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first execution did not fail: {ex:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Push a tree.
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    std::fs::create_dir_all(work.join("assets")).unwrap();
+    git(&work, &["init", "-q"]);
+    std::fs::write(work.join("index.html"), "<h1>v1</h1>\n").unwrap();
+    std::fs::write(work.join("assets/app.js"), "run()\n").unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "Release v1"]);
+    let commit = git(&work, &["rev-parse", "HEAD"]);
+    let url = format!("http://{}/v1/repos/web", server.addr);
+    git(&work, &["push", "-q", &url, "main"]);
+
+    // The push starts the polling pipeline by itself, and it succeeds.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let run = loop {
+        let ex = executions(&cp, "web-release").await;
+        let pushed = ex.iter().find(|e| {
+            e.trigger()
+                .and_then(|t| t.trigger_type())
+                .map(|t| t.as_str())
+                == Some("PollForSourceChanges")
+        });
+        if let Some(e) = pushed {
+            if e.status() == Some(&PipelineExecutionStatus::Succeeded) {
+                break e.clone();
+            }
+            assert_ne!(e.status(), Some(&PipelineExecutionStatus::Failed), "{e:?}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the push did not start a run: {ex:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(run.trigger().unwrap().trigger_detail(), Some("Checkout"));
+    let revs = run.source_revisions();
+    assert_eq!(revs.len(), 1);
+    assert_eq!(revs[0].revision_id(), Some(commit.as_str()));
+    let detail = cp
+        .get_pipeline_execution()
+        .pipeline_name("web-release")
+        .pipeline_execution_id(run.pipeline_execution_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let arts = detail.pipeline_execution().unwrap().artifact_revisions();
+    assert_eq!(arts[0].revision_id(), Some(commit.as_str()));
+    assert_eq!(arts[0].revision_summary(), Some("Release v1"));
+
+    // The deploy bucket holds exactly the pushed tree.
+    let listed = s3
+        .list_objects_v2()
+        .bucket("web-site")
+        .send()
+        .await
+        .unwrap();
+    let mut keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    keys.sort();
+    assert_eq!(keys, vec!["assets/app.js", "index.html"]);
+    let body = s3
+        .get_object()
+        .bucket("web-site")
+        .key("index.html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"<h1>v1</h1>\n"
+    );
+
+    // The source action's variables.
+    let actions = cp
+        .list_action_executions()
+        .pipeline_name("web-release")
+        .send()
+        .await
+        .unwrap();
+    let source = actions
+        .action_execution_details()
+        .iter()
+        .find(|a| {
+            a.action_name() == Some("Checkout")
+                && a.pipeline_execution_id() == run.pipeline_execution_id()
+        })
+        .unwrap();
+    let vars = source.output().unwrap().output_variables().unwrap();
+    assert_eq!(vars.get("CommitId"), Some(&commit));
+    assert_eq!(
+        vars.get("CommitMessage").map(String::as_str),
+        Some("Release v1")
+    );
+    assert_eq!(vars.get("BranchName").map(String::as_str), Some("main"));
+    assert_eq!(vars.get("RepositoryName").map(String::as_str), Some("web"));
+    assert!(vars.get("AuthorDate").unwrap().ends_with('Z'));
+
+    // The PollForSourceChanges=false pipeline was not started by the push.
+    let manual = executions(&cp, "web-manual").await;
+    assert!(
+        manual.iter().all(|e| e
+            .trigger()
+            .and_then(|t| t.trigger_type())
+            .map(|t| t.as_str())
+            != Some("PollForSourceChanges")),
+        "{manual:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repositories_and_branches_survive_kill_9() {
+    let data = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    let commit;
+    {
+        let simfra = Simfra::start(data.path());
+        let cc = aws_sdk_codecommit::Client::new(&common::sdk_config(&simfra.url()));
+        cc.create_repository()
+            .repository_name("durable")
+            .repository_description("kept")
+            .send()
+            .await
+            .unwrap();
+        git(&work, &["init", "-q"]);
+        std::fs::write(work.join("a.txt"), "a\n").unwrap();
+        git(&work, &["add", "."]);
+        git(&work, &["commit", "-qm", "one"]);
+        commit = git(&work, &["rev-parse", "HEAD"]);
+        let url = format!("{}/v1/repos/durable", simfra.url());
+        git(&work, &["push", "-q", &url, "main"]);
+        git(&work, &["push", "-q", &url, "main:release"]);
+        simfra.kill_9();
+    }
+    let simfra = Simfra::start(data.path());
+    let cc = aws_sdk_codecommit::Client::new(&common::sdk_config(&simfra.url()));
+    let repo = cc
+        .get_repository()
+        .repository_name("durable")
+        .send()
+        .await
+        .unwrap();
+    let md = repo.repository_metadata().unwrap();
+    assert_eq!(md.repository_description(), Some("kept"));
+    assert_eq!(md.default_branch(), Some("main"));
+    let list = cc
+        .list_branches()
+        .repository_name("durable")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        list.branches(),
+        &["main".to_string(), "release".to_string()]
+    );
+    let b = cc
+        .get_branch()
+        .repository_name("durable")
+        .branch_name("release")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(b.branch().unwrap().commit_id(), Some(commit.as_str()));
+    let clone = tmp.path().join("c");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            &format!("{}/v1/repos/durable", simfra.url()),
+            clone.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(std::fs::read_to_string(clone.join("a.txt")).unwrap(), "a\n");
+}
