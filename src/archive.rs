@@ -92,8 +92,15 @@ fn file_mode(_path: &Path) -> u32 {
 
 /// Extracts `archive` into `dir`; returns the relative paths of the files written.
 pub fn unzip_to(archive: &Path, dir: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
-    let file = File::open(archive)?;
-    let mut zip = zip::ZipArchive::new(file)?;
+    unzip_from(File::open(archive)?, dir)
+}
+
+/// Extracts an archive read from `reader` (an open file) into `dir`.
+pub fn unzip_from<R: io::Read + io::Seek>(
+    reader: R,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ArchiveError> {
+    let mut zip = zip::ZipArchive::new(reader)?;
     let mut written = Vec::new();
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i)?;

@@ -81,9 +81,11 @@ fn http_server(
 /// Serves until SIGINT/SIGTERM (graceful: in-flight requests finish). Used by the binary.
 pub async fn run(settings: Settings) -> Result<(), StartError> {
     let router = build_router(&settings)?;
-    let (server, addr) = http_server(&settings, router)?;
+    let (server, addr) = http_server(&settings, router.clone())?;
     tracing::info!(%addr, data_dir = ?settings.data_dir, docker = settings.docker, "simfra is listening");
-    server.await.map_err(|source| StartError::Bind {
+    let served = server.await;
+    router.shutdown();
+    served.map_err(|source| StartError::Bind {
         addr: addr.to_string(),
         source,
     })?;
@@ -101,20 +103,37 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with these settings (port 0 picks a free port).
     pub fn start(settings: Settings) -> Result<TestServer, StartError> {
+        Self::start_serving(settings, build_router)
+    }
+
+    /// Serves a router the caller built (protocol tests register operations of their own to
+    /// exercise the protocol layer apart from any service).
+    pub fn start_with_router(
+        settings: Settings,
+        router: Arc<Router>,
+    ) -> Result<TestServer, StartError> {
+        Self::start_serving(settings, move |_| Ok(router))
+    }
+
+    fn start_serving(
+        settings: Settings,
+        make_router: impl FnOnce(&Settings) -> Result<Arc<Router>, StartError> + Send + 'static,
+    ) -> Result<TestServer, StartError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("simfra-server".into())
             .spawn(move || {
                 let system = actix_web::rt::System::new();
                 system.block_on(async move {
-                    let started = build_router(&settings).and_then(|router| {
-                        let (server, addr) = http_server(&settings, router)?;
-                        Ok((server, addr))
+                    let started = make_router(&settings).and_then(|router| {
+                        let (server, addr) = http_server(&settings, router.clone())?;
+                        Ok((server, addr, router))
                     });
                     match started {
-                        Ok((server, addr)) => {
+                        Ok((server, addr, router)) => {
                             let _ = tx.send(Ok((addr, server.handle())));
                             let _ = server.await;
+                            router.shutdown();
                         }
                         Err(e) => {
                             let _ = tx.send(Err(e));

@@ -759,3 +759,88 @@ async fn an_unanswered_approval_times_out_and_fails() {
         .unwrap()
         .contains("expired"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_and_delete_during_an_execution() {
+    let server = common::start();
+    seed_buckets(&server).await;
+    let s3 = common::s3(&server);
+    s3.create_bucket()
+        .bucket("exec-site-v2")
+        .send()
+        .await
+        .unwrap();
+    let cp = common::codepipeline(&server);
+    let id = create(&cp, gated_pipeline("upd", None)).await;
+    let token = wait_approval_for(&cp, "upd", &id).await;
+    // Version 2 deploys elsewhere; the running execution keeps version 1.
+    let mut v2 = gated_pipeline("upd", None);
+    v2.stages[2].actions[0]
+        .configuration
+        .as_mut()
+        .unwrap()
+        .insert("BucketName".into(), "exec-site-v2".into());
+    let updated = cp.update_pipeline().pipeline(v2).send().await.unwrap();
+    assert_eq!(updated.pipeline().unwrap().version(), Some(2));
+    approve(&cp, "upd", &token, ApprovalStatus::Approved)
+        .await
+        .unwrap();
+    wait_status(&cp, "upd", &id, PipelineExecutionStatus::Succeeded).await;
+    let exec = cp
+        .get_pipeline_execution()
+        .pipeline_name("upd")
+        .pipeline_execution_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        exec.pipeline_execution().unwrap().pipeline_version(),
+        Some(1)
+    );
+    let old_site = s3
+        .list_objects_v2()
+        .bucket(SITE_BUCKET)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        old_site.key_count(),
+        Some(2),
+        "version 1 deployed to the old bucket"
+    );
+    let new_site = s3
+        .list_objects_v2()
+        .bucket("exec-site-v2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new_site.key_count(), Some(0));
+
+    // A new execution runs version 2; deleting the pipeline abandons it and forgets it.
+    let second = start(&cp, "upd").await;
+    wait_approval_for(&cp, "upd", &second).await;
+    let state = cp.get_pipeline_state().name("upd").send().await.unwrap();
+    assert_eq!(state.pipeline_version(), Some(2));
+    cp.delete_pipeline().name("upd").send().await.unwrap();
+    let gone = cp
+        .get_pipeline_execution()
+        .pipeline_name("upd")
+        .pipeline_execution_id(&second)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&gone), "PipelineNotFoundException");
+    // The name can be used again at once, with a fresh history.
+    let fresh = create(&cp, gated_pipeline("upd", None)).await;
+    let list = cp
+        .list_pipeline_executions()
+        .pipeline_name("upd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.pipeline_execution_summaries().len(), 1);
+    assert_eq!(
+        list.pipeline_execution_summaries()[0].pipeline_execution_id(),
+        Some(fresh.as_str())
+    );
+}

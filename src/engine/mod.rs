@@ -88,6 +88,8 @@ pub struct StartRequest {
 #[derive(Clone)]
 pub struct Engine {
     shared: Shared,
+    /// The engine's own actix system (its thread ends when this system stops).
+    system: actix::System,
 }
 
 impl Engine {
@@ -107,7 +109,10 @@ impl Engine {
             .spawn(move || {
                 let system = actix::System::new();
                 system.block_on(async move {
-                    let _ = tx.send(supervisor::Supervisor::new().start());
+                    let _ = tx.send((
+                        supervisor::Supervisor::new().start(),
+                        actix::System::current(),
+                    ));
                 });
                 system.run().ok();
             })
@@ -115,7 +120,7 @@ impl Engine {
                 path: "engine thread".into(),
                 source,
             })?;
-        let supervisor = rx.recv().map_err(|_| StoreError::Io {
+        let (supervisor, system) = rx.recv().map_err(|_| StoreError::Io {
             path: "engine thread".into(),
             source: std::io::Error::other("the engine thread did not start"),
         })?;
@@ -128,7 +133,7 @@ impl Engine {
         };
         let in_flight = shared.records.in_flight();
         supervisor.do_send(supervisor::Init(shared.clone(), in_flight));
-        Ok(Engine { shared })
+        Ok(Engine { shared, system })
     }
 
     pub fn records(&self) -> &Records {
@@ -239,6 +244,12 @@ impl Engine {
                 by,
             })
             .await?
+    }
+
+    /// Stops the engine's actors and thread (server shutdown). Executions in flight stay in
+    /// the records and resume at the next start when the state is persisted.
+    pub fn shutdown(&self) {
+        self.system.stop();
     }
 
     /// Forgets everything (`/_simfra/reset`): live executions are abandoned, records cleared.

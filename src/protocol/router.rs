@@ -43,6 +43,8 @@ pub trait ServiceHandle: Send + Sync {
     }
     /// Wipes the service's state, in memory and in the store.
     fn reset(&self);
+    /// Stops background work (threads, timers) once the server has stopped serving.
+    fn shutdown(&self) {}
 }
 
 /// Everything the entry point routes to; built once at start-up.
@@ -89,6 +91,13 @@ impl Router {
         self.services.push(handle);
     }
 
+    /// Stops every service's background work (after the HTTP server stopped).
+    pub fn shutdown(&self) {
+        for s in &self.services {
+            s.shutdown();
+        }
+    }
+
     pub fn services(&self) -> &[Arc<dyn ServiceHandle>] {
         &self.services
     }
@@ -113,7 +122,7 @@ impl Router {
             _ => self.default_account.clone(),
         };
         RequestContext {
-            request_id: uuid::Uuid::new_v4().to_string(),
+            request_id: super::context::new_request_id(),
             region,
             account_id,
             access_key,
@@ -179,9 +188,10 @@ pub async fn dispatch(
     let ctx = router.context(&req);
     if let Some(target) = header(req.headers(), "x-amz-target") {
         let target = target.to_string();
+        let declared_len = header(req.headers(), "content-length").and_then(|v| v.parse().ok());
         let span =
             tracing::debug_span!("request", request_id = %ctx.request_id, operation = %target);
-        return dispatch_json(&router, target, payload, ctx)
+        return dispatch_json(&router, target, declared_len, payload, ctx)
             .instrument(span)
             .await;
     }
@@ -201,6 +211,7 @@ pub async fn dispatch(
 async fn dispatch_json(
     router: &Router,
     target: String,
+    declared_len: Option<usize>,
     payload: web::Payload,
     ctx: RequestContext,
 ) -> HttpResponse {
@@ -216,15 +227,23 @@ async fn dispatch_json(
     else {
         return ApiError::unknown_operation(&target).to_json_response(&request_id);
     };
+    // A declared length over the limit is refused before any of the body is read.
+    if declared_len.is_some_and(|len| len > router.max_body_bytes) {
+        return body_too_large(router.max_body_bytes).to_json_response(&request_id);
+    }
     let body = match read_body(payload, router.max_body_bytes).await {
         Ok(body) => body,
         Err(e) => return e.to_json_response(&request_id),
     };
     // A handler that panics is a bug; it must not take the connection or the worker with it.
-    let result = match std::panic::AssertUnwindSafe(handler(ctx, body))
-        .catch_unwind()
-        .await
+    // Synchronous operations run while the future is made, asynchronous ones while it is
+    // polled: both are caught.
+    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(ctx, body)))
     {
+        Ok(future) => std::panic::AssertUnwindSafe(future).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    let result = match result {
         Ok(r) => r,
         Err(panic) => {
             let msg = panic
@@ -262,15 +281,19 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes,
             ApiError::serialization(format!("reading the request body failed: {e}"))
         })?;
         if buf.len() + chunk.len() > limit {
-            return Err(ApiError::with_status(
-                413,
-                "RequestEntityTooLargeException",
-                format!("The request body is larger than the limit of {limit} bytes"),
-            ));
+            return Err(body_too_large(limit));
         }
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
+}
+
+fn body_too_large(limit: usize) -> ApiError {
+    ApiError::with_status(
+        413,
+        "RequestEntityTooLargeException",
+        format!("The request body is larger than the limit of {limit} bytes"),
+    )
 }
 
 #[cfg(test)]

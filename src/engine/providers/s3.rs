@@ -45,7 +45,7 @@ pub(crate) fn store_artifact(
     objects: &dyn ObjectStore,
     job: &ActionJob,
     index: usize,
-    file: &std::path::Path,
+    file: &mut std::fs::File,
 ) -> Result<(), (String, String)> {
     let out = job
         .output_artifacts
@@ -101,10 +101,10 @@ impl Provider for S3Source {
                     format!("The S3 source bucket {bucket} must have versioning enabled"),
                 ));
             }
-            let object = objects
+            let mut object = objects
                 .get_object(&bucket, &key, version.as_deref())
                 .map_err(port)?;
-            store_artifact(objects.as_ref(), &job, 0, &object.path)?;
+            store_artifact(objects.as_ref(), &job, 0, &mut object.file)?;
             let version_id = object.version_id.clone().unwrap_or_else(|| "null".into());
             let summary = object
                 .metadata
@@ -182,7 +182,7 @@ fn deploy(
         .input_artifacts
         .first()
         .ok_or_else(|| config_error("The S3 deploy action needs one input artifact".into()))?;
-    let artifact = objects
+    let mut artifact = objects
         .get_object(&input.bucket, &input.key, None)
         .map_err(port)?;
     let content_type = job.configuration.get("ContentType").map(String::as_str);
@@ -190,7 +190,13 @@ fn deploy(
         let key = object_key
             .ok_or_else(|| config_error("ObjectKey is required when Extract is false".into()))?;
         objects
-            .put_object_file(&bucket, &key, &artifact.path, content_type, BTreeMap::new())
+            .put_object_file(
+                &bucket,
+                &key,
+                &mut artifact.file,
+                content_type,
+                BTreeMap::new(),
+            )
             .map_err(port)?;
         return Ok(ActionSuccess {
             summary: Some(format!("Deployed the artifact to s3://{bucket}/{key}")),
@@ -198,7 +204,7 @@ fn deploy(
         });
     }
     std::fs::create_dir_all(work).map_err(|e| ("JobFailed".to_string(), e.to_string()))?;
-    let files = crate::archive::unzip_to(&artifact.path, work)
+    let files = crate::archive::unzip_from(artifact.file, work)
         .map_err(|e| ("JobFailed".to_string(), e.to_string()))?;
     let prefix = object_key
         .map(|p| p.trim_matches('/').to_string())
@@ -213,14 +219,10 @@ fn deploy(
             Some(p) => format!("{p}/{name}"),
             None => name,
         };
+        let mut file = std::fs::File::open(work.join(rel))
+            .map_err(|e| ("JobFailed".to_string(), e.to_string()))?;
         objects
-            .put_object_file(
-                &bucket,
-                &key,
-                &work.join(rel),
-                content_type,
-                BTreeMap::new(),
-            )
+            .put_object_file(&bucket, &key, &mut file, content_type, BTreeMap::new())
             .map_err(port)?;
     }
     Ok(ActionSuccess {
