@@ -54,6 +54,11 @@ pub struct Settings {
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "SIMFRA_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    /// How long one minute of an EventBridge `rate(...)` schedule lasts, in milliseconds
+    /// (tests shorten it; `cron(...)` schedules always follow the wall clock).
+    #[arg(long, env = "SIMFRA_EVENTS_MINUTE_MILLIS", default_value_t = 60_000)]
+    pub events_minute_millis: u64,
 }
 
 impl Settings {
@@ -71,6 +76,7 @@ impl Settings {
             approval_timeout_seconds: 7 * 24 * 3600,
             action_timeout_seconds: 3600,
             workers: 1,
+            events_minute_millis: 60_000,
         }
     }
 }

@@ -14,7 +14,9 @@ use crate::protocol::{JsonService, Router, ServiceHandle};
 use crate::settings::Settings;
 use crate::store::Store;
 
+pub mod codecommit;
 pub mod codepipeline;
+pub mod events;
 pub mod s3;
 
 /// A JSON service whose operations are not built yet: its prefix is known, so every call
@@ -39,6 +41,8 @@ pub fn register_all(
     store: Arc<Store>,
 ) -> Result<(), String> {
     let bus = EventBus::default();
+    // CodeCommit's git endpoint (`/v1/repos/...`) must come before S3, the REST fallback.
+    let codecommit = codecommit::register(router, settings, store.clone(), bus.clone())?;
     // S3 is the REST fallback: registered after every other REST service.
     let objects = s3::register(router, settings, store.clone())?;
     {
@@ -61,6 +65,16 @@ pub fn register_all(
         }),
     );
     providers.register(
+        "Source",
+        "AWS",
+        "CodeCommit",
+        Arc::new(engine::providers::codecommit::CodeCommitSource {
+            repositories: codecommit,
+            objects: object_port.clone(),
+            work_dir: store.blob_root().join("engine-work"),
+        }),
+    );
+    providers.register(
         "Deploy",
         "AWS",
         "S3",
@@ -74,15 +88,29 @@ pub fn register_all(
         action_timeout: Duration::from_secs(settings.action_timeout_seconds.max(1)),
         ..EngineConfig::default()
     };
+    let trigger_bus = bus.clone();
     let engine = Engine::start(store.clone(), bus, providers, config)
         .map_err(|e| format!("starting the execution engine: {e}"))?;
     router.add_service(Arc::new(EngineHandle(engine.clone())));
-    codepipeline::register(router, settings, store.clone(), engine)?;
+    let pipelines = codepipeline::register(router, settings, store.clone(), engine.clone())?;
+    // EventBridge: rules match every event on the bus; pipeline targets start executions.
+    let rules = events::register(router, settings, store.clone(), &trigger_bus)?;
+    rules.set_pipeline_starter(Arc::new(codepipeline::event_target::EventTarget(Arc::new(
+        codepipeline::executions::Executions {
+            cp: pipelines.clone(),
+            engine: engine.clone(),
+        },
+    ))));
+    codepipeline::triggers::start(
+        &trigger_bus,
+        Arc::new(codepipeline::executions::Executions {
+            cp: pipelines,
+            engine,
+        }),
+    );
     for (prefix, name) in [
         ("CodeBuild_20161006", "codebuild"),
-        ("CodeCommit_20150413", "codecommit"),
         ("CodeDeploy_20141006", "codedeploy"),
-        ("AWSEvents", "events"),
         ("Logs_20140328", "logs"),
     ] {
         router.add_json(JsonService::new(prefix, name));
@@ -100,5 +128,8 @@ impl ServiceHandle for EngineHandle {
     }
     fn reset(&self) {
         self.0.reset();
+    }
+    fn shutdown(&self) {
+        self.0.shutdown();
     }
 }

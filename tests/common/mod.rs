@@ -2,6 +2,8 @@
 //! and a raw HTTP helper for protocol-level checks.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Output};
@@ -42,6 +44,27 @@ pub fn sdk_config(url: &str) -> SdkConfig {
 
 pub fn codepipeline(server: &TestServer) -> aws_sdk_codepipeline::Client {
     aws_sdk_codepipeline::Client::new(&sdk_config(&server.url()))
+}
+
+pub fn events(server: &TestServer) -> aws_sdk_eventbridge::Client {
+    aws_sdk_eventbridge::Client::new(&sdk_config(&server.url()))
+}
+
+pub fn codecommit(server: &TestServer) -> aws_sdk_codecommit::Client {
+    aws_sdk_codecommit::Client::new(&sdk_config(&server.url()))
+}
+
+/// An S3 client for the server (path-style addressing: `http://127.0.0.1:port/bucket/key`).
+pub fn s3(server: &TestServer) -> aws_sdk_s3::Client {
+    s3_at(&server.url())
+}
+
+/// An S3 client for a server at `url` (path-style addressing).
+pub fn s3_at(url: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(&sdk_config(url))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// Runs the AWS CLI against the server; returns its output (stdout is JSON for most calls).
@@ -105,7 +128,6 @@ pub fn raw(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> RawResponse {
-    let mut stream = TcpStream::connect(server.addr).expect("connect");
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
         server.addr,
@@ -115,12 +137,46 @@ pub fn raw(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).unwrap();
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    raw_bytes(server, &bytes)
+}
+
+/// Writes `request` as it is (head and any body, the caller's framing) on a new connection and
+/// reads one response.
+pub fn raw_bytes(server: &TestServer, request: &[u8]) -> RawResponse {
+    let mut stream = TcpStream::connect(server.addr).expect("connect");
+    // A server that never answers fails the test instead of hanging it.
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(30)));
     // The server may answer (and close) before reading a body it refuses.
-    let _ = stream.write_all(body);
+    let _ = stream.write_all(request);
     let mut buf = Vec::new();
-    let _ = stream.read_to_end(&mut buf);
+    let mut chunk = [0u8; 16 * 1024];
+    while !response_complete(&buf) {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
     parse_response(&buf)
+}
+
+/// Whether `buf` holds a whole response. The server may keep the connection open after it
+/// answered without reading all of a request's body, so the end is found by framing.
+fn response_complete(buf: &[u8]) -> bool {
+    let Some(split) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&buf[..split]).to_ascii_lowercase();
+    let body = &buf[split + 4..];
+    if head.contains("transfer-encoding: chunked") {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    // Without a length (or for HEAD, whose length describes no body) the close ends it.
+    head.lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .is_some_and(|n| n > 0 && body.len() >= n)
 }
 
 /// A signed-looking JSON 1.1 call: `target` is e.g. `CodePipeline_20150709.GetPipeline`.

@@ -16,11 +16,13 @@ use crate::store::Store;
 pub mod arn;
 pub mod catalog;
 pub mod errors;
+pub mod event_target;
 pub mod executions;
 pub mod handlers;
 pub mod model;
 pub mod paging;
 pub mod state;
+pub mod triggers;
 pub mod validate;
 
 use model::{ActionCategory, ActionType, PipelineDeclaration, PipelineMetadata};
