@@ -37,7 +37,8 @@ pub struct Supervisor {
     /// The pipeline of each live execution.
     execution_keys: HashMap<String, PipelineKey>,
     actions: HashMap<String, Addr<ActionActor>>,
-    gates: HashMap<(PipelineKey, String), Gate>,
+    /// Gates by pipeline, then by stage name.
+    gates: HashMap<PipelineKey, HashMap<String, Gate>>,
     /// Answers for approvals whose action actor is being re-attached after a restart.
     early_answers: HashMap<String, Vec<PendingAnswer>>,
 }
@@ -68,7 +69,8 @@ impl Supervisor {
     fn publish_inbound(&self, key: &PipelineKey, stage: &str) {
         let ids: Vec<String> = self
             .gates
-            .get(&(key.clone(), stage.to_string()))
+            .get(key)
+            .and_then(|m| m.get(stage))
             .map(|g| g.waiting.iter().map(|(_, id, _)| id.clone()).collect())
             .unwrap_or_default();
         if self.shared().records.inbound(key, stage) == ids {
@@ -87,10 +89,7 @@ impl Supervisor {
     }
 
     fn grant(&mut self, key: &PipelineKey, stage: &str, id: &str, seq: u64, mode: ExecutionMode) {
-        let gate = self
-            .gates
-            .entry((key.clone(), stage.to_string()))
-            .or_default();
+        let gate = self.gate_mut(key, stage);
         if mode != ExecutionMode::Parallel {
             gate.occupant = Some(id.to_string());
         }
@@ -100,6 +99,17 @@ impl Supervisor {
                 stage: stage.to_string(),
             });
         }
+    }
+
+    fn gate_mut(&mut self, key: &PipelineKey, stage: &str) -> &mut Gate {
+        if !self.gates.contains_key(key) {
+            self.gates.insert(key.clone(), HashMap::new());
+        }
+        let stages = self.gates.get_mut(key).expect("inserted above");
+        if !stages.contains_key(stage) {
+            stages.insert(stage.to_string(), Gate::default());
+        }
+        stages.get_mut(stage).expect("inserted above")
     }
 
     fn supersede(&mut self, id: &str) {
@@ -113,8 +123,7 @@ impl Supervisor {
         if !self.shared().records.transition_enabled(key, stage) {
             return;
         }
-        let gate_key = (key.clone(), stage.to_string());
-        while let Some(gate) = self.gates.get_mut(&gate_key) {
+        while let Some(gate) = self.gates.get_mut(key).and_then(|m| m.get_mut(stage)) {
             if gate.occupant.is_some() {
                 break;
             }
@@ -131,13 +140,11 @@ impl Supervisor {
 
     fn drop_waiting(&mut self, key: &PipelineKey, id: &str) {
         let mut touched = Vec::new();
-        for ((k, stage), gate) in self.gates.iter_mut() {
-            if k == key {
-                let before = gate.waiting.len();
-                gate.waiting.retain(|(_, w, _)| w != id);
-                if gate.waiting.len() != before {
-                    touched.push(stage.clone());
-                }
+        for (stage, gate) in self.gates.get_mut(key).into_iter().flatten() {
+            let before = gate.waiting.len();
+            gate.waiting.retain(|(_, w, _)| w != id);
+            if gate.waiting.len() != before {
+                touched.push(stage.clone());
             }
         }
         for stage in touched {
@@ -146,7 +153,7 @@ impl Supervisor {
     }
 
     fn release(&mut self, key: &PipelineKey, stage: &str, id: &str) {
-        if let Some(gate) = self.gates.get_mut(&(key.clone(), stage.to_string())) {
+        if let Some(gate) = self.gates.get_mut(key).and_then(|m| m.get_mut(stage)) {
             if gate.occupant.as_deref() == Some(id) {
                 gate.occupant = None;
             }
@@ -164,10 +171,7 @@ impl Supervisor {
         // Executions inside a stage hold its lock again before any waiting one asks.
         for rec in &in_flight {
             if let (Some(stage), false) = (&rec.stage, rec.waiting) {
-                let gate = self
-                    .gates
-                    .entry((rec.key.clone(), stage.clone()))
-                    .or_default();
+                let gate = self.gate_mut(&rec.key, stage);
                 if rec.execution_mode != ExecutionMode::Parallel {
                     gate.occupant = Some(rec.id.clone());
                 }
@@ -238,10 +242,8 @@ impl Handler<RequestEntry> for Supervisor {
         let enabled = self
             .shared()
             .records
-            .runtime(&msg.key)
-            .transition_enabled(&msg.stage);
-        let gate_key = (msg.key.clone(), msg.stage.clone());
-        let gate = self.gates.entry(gate_key).or_default();
+            .transition_enabled(&msg.key, &msg.stage);
+        let gate = self.gate_mut(&msg.key, &msg.stage);
         match msg.mode {
             ExecutionMode::Parallel => {
                 if enabled {
@@ -325,11 +327,11 @@ impl Handler<ExecutionEnded> for Supervisor {
         // An execution that ended inside a stage (failed, stopped) frees its lock.
         let held: Vec<String> = self
             .gates
-            .iter()
-            .filter(|((k, _), g)| {
-                k == &msg.key && g.occupant.as_deref() == Some(msg.execution_id.as_str())
-            })
-            .map(|((_, s), _)| s.clone())
+            .get(&msg.key)
+            .into_iter()
+            .flatten()
+            .filter(|(_, g)| g.occupant.as_deref() == Some(msg.execution_id.as_str()))
+            .map(|(s, _)| s.clone())
             .collect();
         for stage in held {
             self.release(&msg.key, &stage, &msg.execution_id);
@@ -504,7 +506,7 @@ impl Handler<ForgetPipeline> for Supervisor {
                 });
             }
         }
-        self.gates.retain(|(k, _), _| k != &msg.key);
+        self.gates.remove(&msg.key);
     }
 }
 
