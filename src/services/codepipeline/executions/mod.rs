@@ -635,43 +635,35 @@ pub async fn enable_stage_transition(
 }
 
 /// Registers the execution operations (replacing their "not yet" entries).
-pub fn register(json: JsonService, ex: &Arc<Executions>) -> JsonService {
-    let e = ex.clone();
-    let json = json.op("StartPipelineExecution", move |ctx, input| {
-        start_pipeline_execution(&e, ctx, input)
-    });
-    let e = ex.clone();
-    let json = json.op("GetPipelineState", move |ctx, input| {
-        get_pipeline_state(&e, ctx, input)
-    });
-    let e = ex.clone();
-    let json = json.op("GetPipelineExecution", move |ctx, input| {
-        get_pipeline_execution(&e, ctx, input)
-    });
-    let e = ex.clone();
-    let json = json.op("ListPipelineExecutions", move |ctx, input| {
-        list_pipeline_executions(&e, ctx, input)
-    });
-    let e = ex.clone();
-    let json = json.op("ListActionExecutions", move |ctx, input| {
-        list_action_executions(&e, ctx, input)
-    });
-    let e = ex.clone();
-    let json = json.op_async("StopPipelineExecution", move |ctx, input| {
-        stop_pipeline_execution(e.clone(), ctx, input)
-    });
-    let e = ex.clone();
-    let json = json.op_async("PutApprovalResult", move |ctx, input| {
-        put_approval_result(e.clone(), ctx, input)
-    });
-    let e = ex.clone();
-    let json = json.op_async("DisableStageTransition", move |ctx, input| {
-        disable_stage_transition(e.clone(), ctx, input)
-    });
-    let e = ex.clone();
-    json.op_async("EnableStageTransition", move |ctx, input| {
-        enable_stage_transition(e.clone(), ctx, input)
-    })
+pub fn register(mut json: JsonService, ex: &Arc<Executions>) -> JsonService {
+    // Synchronous operations read records or start an execution; asynchronous ones wait for
+    // the engine's answer (stop, approvals, transitions).
+    macro_rules! sync_ops {
+        ($($name:literal => $handler:path),+ $(,)?) => {$(
+            let e = ex.clone();
+            json = json.op($name, move |ctx, input| $handler(&e, ctx, input));
+        )+};
+    }
+    macro_rules! async_ops {
+        ($($name:literal => $handler:path),+ $(,)?) => {$(
+            let e = ex.clone();
+            json = json.op_async($name, move |ctx, input| $handler(e.clone(), ctx, input));
+        )+};
+    }
+    sync_ops!(
+        "StartPipelineExecution" => start_pipeline_execution,
+        "GetPipelineState" => get_pipeline_state,
+        "GetPipelineExecution" => get_pipeline_execution,
+        "ListPipelineExecutions" => list_pipeline_executions,
+        "ListActionExecutions" => list_action_executions,
+    );
+    async_ops!(
+        "StopPipelineExecution" => stop_pipeline_execution,
+        "PutApprovalResult" => put_approval_result,
+        "DisableStageTransition" => disable_stage_transition,
+        "EnableStageTransition" => enable_stage_transition,
+    );
+    json
 }
 
 /// Hears the control plane: a created pipeline starts its first execution (as on AWS); a
