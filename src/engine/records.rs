@@ -313,10 +313,18 @@ impl Records {
             return Ok(());
         }
         let is_new = !inner.actions.contains_key(&rec.id);
-        let mut runtime = inner.runtime.get(&rec.key).cloned().unwrap_or_default();
         let slot = format!("{}/{}", rec.stage, rec.action);
-        let latest_changed = runtime.action_latest.get(&slot) != Some(&rec.id);
-        runtime.action_latest.insert(slot, rec.id.clone());
+        // Progress updates of the same action execution leave the runtime state alone: only
+        // a new action execution moves the "latest" pointer (and is worth a copy and a write).
+        let latest_changed = inner
+            .runtime
+            .get(&rec.key)
+            .is_none_or(|r| r.action_latest.get(&slot) != Some(&rec.id));
+        let runtime = latest_changed.then(|| {
+            let mut runtime = inner.runtime.get(&rec.key).cloned().unwrap_or_default();
+            runtime.action_latest.insert(slot, rec.id.clone());
+            runtime
+        });
         let mut batch = Batch::new();
         batch.put(
             ACTIONS,
@@ -328,8 +336,8 @@ impl Records {
             ),
             rec,
         );
-        if latest_changed {
-            batch.put(RUNTIME, rec.key.store_prefix(), &(&rec.key, &runtime));
+        if let Some(runtime) = &runtime {
+            batch.put(RUNTIME, rec.key.store_prefix(), &(&rec.key, runtime));
         }
         self.store.apply(&batch)?;
         if is_new {
@@ -340,7 +348,9 @@ impl Records {
                 .push(rec.id.clone());
         }
         inner.actions.insert(rec.id.clone(), rec.clone());
-        inner.runtime.insert(rec.key.clone(), runtime);
+        if let Some(runtime) = runtime {
+            inner.runtime.insert(rec.key.clone(), runtime);
+        }
         Ok(())
     }
 

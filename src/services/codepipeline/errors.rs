@@ -95,6 +95,9 @@ pub enum CodePipelineError {
     ConcurrentModification(String),
     #[error("persisting the change failed: {0}")]
     Store(#[from] StoreError),
+    /// A fault inside the execution engine (a bug or a stopped engine): 500, retryable.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl CodePipelineError {
@@ -147,7 +150,7 @@ impl CodePipelineError {
             InvalidClientToken(_) => "InvalidClientTokenException",
             OutputVariablesSizeExceeded(_) => "OutputVariablesSizeExceededException",
             ConcurrentModification(_) => "ConcurrentModificationException",
-            Store(_) => "InternalFailure",
+            Store(_) | Internal(_) => "InternalFailure",
         }
     }
 }
@@ -155,7 +158,9 @@ impl CodePipelineError {
 impl From<CodePipelineError> for ApiError {
     fn from(e: CodePipelineError) -> Self {
         match e {
-            CodePipelineError::Store(_) => ApiError::internal(e.to_string()),
+            CodePipelineError::Store(_) | CodePipelineError::Internal(_) => {
+                ApiError::internal(e.to_string())
+            }
             other => ApiError::client(other.code(), other.to_string()),
         }
     }
@@ -182,10 +187,7 @@ impl From<crate::engine::EngineError> for CodePipelineError {
             G::Validation(m) => CodePipelineError::Validation(m),
             G::Conflict(m) => CodePipelineError::Conflict(m),
             G::LimitExceeded(m) => CodePipelineError::ConcurrentPipelineExecutionsLimitExceeded(m),
-            G::Internal(m) => CodePipelineError::Store(crate::store::StoreError::Io {
-                path: std::path::PathBuf::from("engine"),
-                source: std::io::Error::other(m),
-            }),
+            G::Internal(m) => CodePipelineError::Internal(m),
         }
     }
 }
