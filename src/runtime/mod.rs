@@ -1,0 +1,203 @@
+//! The container runtime: the small port through which builds (and later deployment hooks)
+//! run in containers. `docker.rs` implements it with the Docker Engine API; `fake.rs` is a
+//! scripted stand-in for fast, deterministic tests.
+//!
+//! The model is the one a build agent needs: start a long-lived container from an image (its
+//! ENTRYPOINT ignored; the container just keeps itself alive), copy files in and out as tar
+//! streams, and open *shell sessions* in it: one shell process per session, fed one command at
+//! a time, whose working directory and variables carry over from command to command. Output
+//! arrives line by line while the command runs. Every container carries the `simfra.managed`
+//! label so that [`ContainerRuntime::reap`] can remove what a crashed server left behind, and
+//! [`ContainerGuard`] removes a container on every path out of the code that owns it.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub mod docker;
+pub mod fake;
+pub mod network;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A container id with its labels.
+pub type Labelled = (String, BTreeMap<String, String>);
+
+/// The label every simfra container carries.
+pub const MANAGED_LABEL: &str = "simfra.managed";
+
+/// What went wrong, naming the runtime operation that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuntimeError {
+    /// The daemon cannot be reached (not running, socket missing, connection lost).
+    #[error("the Docker daemon is not reachable ({op}): {message}")]
+    Unavailable { op: &'static str, message: String },
+    /// The image is not present locally and could not be pulled.
+    #[error("the image {image} is not available locally and could not be pulled: {message}")]
+    ImageUnavailable { image: String, message: String },
+    /// The container is gone (removed, or it stopped on its own).
+    #[error("the container is gone ({op}): {message}")]
+    ContainerGone { op: &'static str, message: String },
+    /// Any other failure of an operation.
+    #[error("{op} failed: {message}")]
+    Failed { op: &'static str, message: String },
+}
+
+/// Which stream an output line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One line of output (without its line ending). Very long lines arrive in pieces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputLine {
+    pub stream: Stream,
+    pub text: String,
+}
+
+/// A container to create and start.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerSpec {
+    /// Container name (unique; the runtime may add a suffix).
+    pub name: String,
+    pub image: String,
+    /// Environment of the container (and of every shell session in it).
+    pub env: Vec<(String, String)>,
+    /// Labels besides [`MANAGED_LABEL`], which is always added.
+    pub labels: BTreeMap<String, String>,
+    pub working_dir: Option<String>,
+    /// Mount the Docker socket into the container (`privilegedMode` builds only).
+    pub docker_socket: bool,
+    /// Run privileged (`privilegedMode` builds only).
+    pub privileged: bool,
+    /// Named volumes to mount: (volume name, path in the container). Created when missing.
+    pub volumes: Vec<(String, String)>,
+    /// A network to attach the container to (None: the daemon's default bridge).
+    pub network: Option<String>,
+    /// `host:ip` entries for /etc/hosts (e.g. `host.docker.internal:host-gateway`).
+    pub extra_hosts: Vec<String>,
+}
+
+/// The container runtime port.
+pub trait ContainerRuntime: Send + Sync {
+    /// Checks that the daemon answers.
+    fn ping(&self) -> BoxFuture<'_, Result<(), RuntimeError>>;
+    /// Makes sure the image is present: uses a local one, else tries to pull it.
+    fn ensure_image<'a>(&'a self, image: &'a str) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    /// Creates and starts a container that stays up (the image's ENTRYPOINT and CMD are
+    /// replaced by a keep-alive) until it is removed. Returns its id.
+    fn start_container(&self, spec: ContainerSpec) -> BoxFuture<'_, Result<String, RuntimeError>>;
+    /// Opens a shell session (`shell` is e.g. `/bin/sh` or `bash`) in a running container.
+    fn open_shell<'a>(
+        &'a self,
+        id: &'a str,
+        shell: &'a str,
+    ) -> BoxFuture<'a, Result<Box<dyn ShellSession>, RuntimeError>>;
+    /// Extracts a tar archive into `dir` in the container (created when missing).
+    fn put_archive<'a>(
+        &'a self,
+        id: &'a str,
+        dir: &'a str,
+        tar: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    /// A tar archive of `path` in the container (the archive's top entry is the path's last
+    /// component, as the Docker API returns it). `Ok(None)` when the path does not exist.
+    fn get_archive<'a>(
+        &'a self,
+        id: &'a str,
+        path: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, RuntimeError>>;
+    /// Kills and removes a container (and its anonymous volumes). Removing a container that
+    /// is already gone is not an error.
+    fn remove<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), RuntimeError>>;
+    /// The containers carrying [`MANAGED_LABEL`] and `label=value`, with their labels.
+    fn list<'a>(
+        &'a self,
+        label: (&'a str, &'a str),
+    ) -> BoxFuture<'a, Result<Vec<Labelled>, RuntimeError>>;
+    /// Removes every container carrying [`MANAGED_LABEL`] and, when given, `label=value`;
+    /// returns how many were removed.
+    fn reap<'a>(
+        &'a self,
+        label: Option<(&'a str, &'a str)>,
+    ) -> BoxFuture<'a, Result<usize, RuntimeError>>;
+}
+
+/// One shell process in a container, fed one command at a time.
+pub trait ShellSession: Send {
+    /// Runs one command (it may span several lines) in the session with stdin closed. Output
+    /// lines are handed to `out` as they arrive. Returns the command's exit status. When the
+    /// command ends the shell itself (`exit 3`, `set -e`, a syntax error in a POSIX `sh`),
+    /// the shell's exit status is the command's (`Ok(3)`) and every later call on the session
+    /// fails with [`RuntimeError::Failed`]: open a new session. When the container went away
+    /// during the command, [`RuntimeError::ContainerGone`].
+    fn run<'a>(
+        &'a mut self,
+        command: &'a str,
+        out: &'a mut (dyn FnMut(OutputLine) + Send),
+    ) -> BoxFuture<'a, Result<i64, RuntimeError>>;
+    /// The value of a shell variable in this session (None when unset).
+    fn read_var<'a>(
+        &'a mut self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, RuntimeError>>;
+}
+
+/// Removes its container when dropped, whatever path the owner leaves by (success, failure,
+/// cancellation, panic). Removal runs on the current tokio runtime, or on a fresh thread when
+/// there is none.
+pub struct ContainerGuard {
+    runtime: Arc<dyn ContainerRuntime>,
+    id: Option<String>,
+}
+
+impl ContainerGuard {
+    pub fn new(runtime: Arc<dyn ContainerRuntime>, id: String) -> Self {
+        ContainerGuard {
+            runtime,
+            id: Some(id),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        self.id.as_deref().unwrap_or_default()
+    }
+
+    /// Removes the container now and waits for it.
+    pub async fn remove(mut self) -> Result<(), RuntimeError> {
+        match self.id.take() {
+            Some(id) => self.runtime.remove(&id).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for ContainerGuard {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        let runtime = self.runtime.clone();
+        let work = async move {
+            if let Err(e) = runtime.remove(&id).await {
+                tracing::warn!(container = %id, "removing a container failed: {e}");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(work);
+            }
+            Err(_) => {
+                std::thread::spawn(move || {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        rt.block_on(work);
+                    }
+                });
+            }
+        }
+    }
+}
