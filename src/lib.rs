@@ -9,6 +9,7 @@ pub mod bus;
 pub mod clock;
 pub mod engine;
 pub mod protocol;
+pub mod runtime;
 pub mod server;
 pub mod services;
 pub mod settings;

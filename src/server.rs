@@ -50,6 +50,8 @@ fn http_server(
     settings: &Settings,
     router: Arc<Router>,
 ) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
+    let extra_binds = router.extra_binds.clone();
+    let bound_cell = router.bound.clone();
     let data = web::Data::new(router);
     let addr = format!("{}:{}", settings.host, settings.port);
     let mut server = HttpServer::new(move || {
@@ -63,7 +65,7 @@ fn http_server(
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
-    let server = server.bind(&addr).map_err(|source| StartError::Bind {
+    let mut server = server.bind(&addr).map_err(|source| StartError::Bind {
         addr: addr.clone(),
         source,
     })?;
@@ -75,6 +77,23 @@ fn http_server(
             addr: addr.clone(),
             source: std::io::Error::other("no address bound"),
         })?;
+    // Extra listeners share the port; one that cannot bind stops the start, with its address.
+    for ip in extra_binds {
+        let extra = SocketAddr::new(ip, bound.port());
+        match server.bind(extra) {
+            Ok(s) => {
+                server = s;
+                tracing::info!(%extra, "also listening for build containers");
+            }
+            Err(e) => {
+                return Err(StartError::Bind {
+                    addr: extra.to_string(),
+                    source: e,
+                });
+            }
+        }
+    }
+    let _ = bound_cell.set(bound);
     Ok((server.run(), bound))
 }
 

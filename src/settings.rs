@@ -59,6 +59,21 @@ pub struct Settings {
     /// (tests shorten it; `cron(...)` schedules always follow the wall clock).
     #[arg(long, env = "SIMFRA_EVENTS_MINUTE_MILLIS", default_value_t = 60_000)]
     pub events_minute_millis: u64,
+
+    /// The local image CodeBuild uses for `aws/codebuild/*` images (which are rarely present
+    /// locally); unset: those images are used as named.
+    #[arg(long, env = "SIMFRA_CODEBUILD_IMAGE")]
+    pub codebuild_image: Option<String>,
+
+    /// simfra's endpoint as build containers reach it (`AWS_ENDPOINT_URL` in builds); unset:
+    /// found from the Docker network.
+    #[arg(long, env = "SIMFRA_CONTAINER_ENDPOINT")]
+    pub container_endpoint: Option<String>,
+
+    /// How long one minute of a build's `timeoutInMinutes` lasts, in milliseconds (tests
+    /// shorten it).
+    #[arg(long, env = "SIMFRA_BUILD_MINUTE_MILLIS", default_value_t = 60_000)]
+    pub build_minute_millis: u64,
 }
 
 impl Settings {
@@ -77,6 +92,9 @@ impl Settings {
             action_timeout_seconds: 3600,
             workers: 1,
             events_minute_millis: 60_000,
+            codebuild_image: None,
+            container_endpoint: None,
+            build_minute_millis: 60_000,
         }
     }
 }

@@ -100,3 +100,43 @@ pub trait SourceRepository: Send + Sync {
     /// The HTTP clone URL of a repository.
     fn clone_url(&self, account: &str, region: &str, repository: &str) -> String;
 }
+
+/// A build a pipeline action asks for (AWS / Build or Test / CodeBuild).
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
+    pub account: String,
+    pub region: String,
+    pub pipeline: String,
+    pub project: String,
+    /// Environment variables (name, value, type) from the action's `EnvironmentVariables`.
+    pub variables: Vec<(String, String, String)>,
+    /// Input artifacts as (name, bucket, key).
+    pub inputs: Vec<(String, String, String)>,
+    /// Index of the primary input.
+    pub primary: usize,
+    /// Output artifacts as (name, bucket, key).
+    pub outputs: Vec<(String, String, String)>,
+}
+
+/// How a build ended.
+#[derive(Debug, Clone)]
+pub struct BuildResult {
+    pub build_id: String,
+    pub status: String,
+    /// The buildspec's exported variables.
+    pub exported: Vec<(String, String)>,
+    /// The first failing phase's context, when the build did not succeed.
+    pub message: Option<String>,
+}
+
+/// CodeBuild as a pipeline action's backend.
+pub trait BuildService: Send + Sync {
+    /// Starts a build; `done` is called once when it ends. Returns the build id.
+    fn start_build(
+        &self,
+        request: BuildRequest,
+        done: Box<dyn FnOnce(BuildResult) + Send>,
+    ) -> Result<String, PortError>;
+    /// Stops a running build (its `done` still runs, with status STOPPED).
+    fn stop_build(&self, account: &str, region: &str, build_id: &str);
+}

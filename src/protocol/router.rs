@@ -58,6 +58,11 @@ pub struct Router {
     services: Vec<Arc<dyn ServiceHandle>>,
     /// Called by `/_simfra/reset` after the services were reset (wipes the store).
     pub on_reset: Option<Box<dyn Fn() + Send + Sync>>,
+    /// The address the server bound, once it has (services that hand out URLs read it).
+    pub bound: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// More addresses to listen on, on the same port (e.g. the Docker bridge gateway, so that
+    /// build containers reach a server bound to loopback).
+    pub extra_binds: Vec<std::net::IpAddr>,
 }
 
 impl Router {
@@ -76,6 +81,8 @@ impl Router {
             rest: Vec::new(),
             services: Vec::new(),
             on_reset: None,
+            bound: Arc::new(std::sync::OnceLock::new()),
+            extra_binds: Vec::new(),
         }
     }
 

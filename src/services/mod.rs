@@ -14,9 +14,11 @@ use crate::protocol::{JsonService, Router, ServiceHandle};
 use crate::settings::Settings;
 use crate::store::Store;
 
+pub mod codebuild;
 pub mod codecommit;
 pub mod codepipeline;
 pub mod events;
+pub mod logs;
 pub mod s3;
 
 /// A JSON service whose operations are not built yet: its prefix is known, so every call
@@ -55,7 +57,27 @@ pub fn register_all(
         }));
     }
     let object_port: Arc<dyn ObjectPort> = Arc::new(objects.clone());
+    let logs = logs::register(router, settings, store.clone())?;
+    let builds = codebuild_service(
+        router,
+        settings,
+        store.clone(),
+        logs,
+        object_port.clone(),
+        codecommit.clone(),
+        bus.clone(),
+    )?;
     let mut providers = Providers::new();
+    for category in ["Build", "Test"] {
+        providers.register(
+            category,
+            "AWS",
+            "CodeBuild",
+            Arc::new(engine::providers::codebuild::CodeBuildAction {
+                builds: builds.clone(),
+            }),
+        );
+    }
     providers.register(
         "Source",
         "AWS",
@@ -108,16 +130,80 @@ pub fn register_all(
             engine,
         }),
     );
-    for (prefix, name) in [
-        ("CodeBuild_20161006", "codebuild"),
-        ("CodeDeploy_20141006", "codedeploy"),
-        ("Logs_20140328", "logs"),
-    ] {
-        router.add_json(JsonService::new(prefix, name));
-        router.add_service(Arc::new(Pending(name)));
-    }
+    // CodeDeploy is not built yet: its prefix answers UnknownOperationException.
+    router.add_json(JsonService::new("CodeDeploy_20141006", "codedeploy"));
+    router.add_service(Arc::new(Pending("codedeploy")));
     Ok(())
 }
+
+/// CodeBuild: its state, the container runtime (with `SIMFRA_DOCKER=true`), the runner and
+/// the operation table. Build containers reach simfra on the Docker bridge's gateway address
+/// (simfra listens there too when it is bound to loopback) unless
+/// `SIMFRA_CONTAINER_ENDPOINT` says otherwise.
+fn codebuild_service(
+    router: &mut Router,
+    settings: &Settings,
+    store: Arc<Store>,
+    logs: Arc<logs::Logs>,
+    objects: Arc<dyn ObjectPort>,
+    repos: Arc<codecommit::CodeCommit>,
+    bus: EventBus,
+) -> Result<Arc<codebuild::CodeBuild>, String> {
+    let state = Arc::new(
+        codebuild::state::State::load(store.clone())
+            .map_err(|e| format!("loading CodeBuild: {e}"))?,
+    );
+    let mut endpoint = settings.container_endpoint.clone().map(EndpointCell::fixed);
+    let runtime: Option<Arc<dyn crate::runtime::ContainerRuntime>> = if settings.docker {
+        match crate::runtime::docker::Docker::connect() {
+            Ok(docker) => {
+                if endpoint.is_none() {
+                    match crate::runtime::network::bridge_gateway_blocking(docker.socket_path()) {
+                Some(ip) => {
+                    let loopback = matches!(settings.host.as_str(), "127.0.0.1" | "localhost" | "::1");
+                    if loopback {
+                        router.extra_binds.push(ip);
+                    }
+                    endpoint = Some(EndpointCell::on_bound(router.bound.clone(), ip));
+                }
+                None => tracing::warn!(
+                    "the Docker bridge network was not found: builds cannot reach simfra                      unless SIMFRA_CONTAINER_ENDPOINT is set"
+                ),
+            }
+                }
+                Some(Arc::new(docker) as Arc<dyn crate::runtime::ContainerRuntime>)
+            }
+            Err(e) => {
+                tracing::error!("SIMFRA_DOCKER is on, but Docker is not reachable ({e}): builds will fail in PROVISIONING");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let config = codebuild::runner::RunnerConfig {
+        container_endpoint: endpoint.map(Arc::new),
+        codebuild_image: settings.codebuild_image.clone(),
+        minute: Duration::from_millis(settings.build_minute_millis.max(10)),
+        work_dir: store.blob_root().join("codebuild-work"),
+        network: None,
+        extra_hosts: Vec::new(),
+    };
+    let runner = codebuild::runner::Runner::start(
+        state.clone(),
+        logs,
+        objects,
+        Some(repos),
+        runtime,
+        bus,
+        config,
+    )?;
+    let svc = Arc::new(codebuild::CodeBuild { state, runner });
+    codebuild::register(router, svc.clone());
+    Ok(svc)
+}
+
+pub use codebuild::runner::EndpointCell;
 
 /// The engine's part in `/_simfra/health` and `/_simfra/reset`.
 struct EngineHandle(Engine);

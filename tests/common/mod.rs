@@ -2,6 +2,7 @@
 //! and a raw HTTP helper for protocol-level checks.
 #![allow(dead_code)]
 
+pub mod docker;
 pub mod process;
 
 use std::io::{Read, Write};
@@ -239,4 +240,13 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[pos + 4 + size..];
     }
     out
+}
+
+pub fn codebuild(server: &TestServer) -> aws_sdk_codebuild::Client {
+    aws_sdk_codebuild::Client::new(&sdk_config(&server.url()))
+}
+
+/// A CloudWatch Logs client for the server.
+pub fn logs(server: &TestServer) -> aws_sdk_cloudwatchlogs::Client {
+    aws_sdk_cloudwatchlogs::Client::new(&sdk_config(&server.url()))
 }

@@ -10,6 +10,7 @@ use super::messages::ProviderReport;
 use super::records::{ArtifactLocation, ArtifactRevision, ErrorDetails};
 use super::spec::{ActionSpec, PipelineKey};
 
+pub mod codebuild;
 pub mod codecommit;
 pub mod manual;
 pub mod s3;

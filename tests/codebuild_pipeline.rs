@@ -1,0 +1,302 @@
+//! A pipeline whose build stage runs a real CodeBuild build in Docker (skipped with a message
+//! when there is no daemon or test image; a failure under `CI=true`): two S3 sources feed one
+//! build with two input artifacts (the buildspec is read from the primary one, the other is in
+//! `CODEBUILD_SRC_DIR_<name>`), the build produces two output artifacts, both are deployed to
+//! S3, and a variable the build exports reaches the deploy action through its namespace.
+
+mod codepipeline_support;
+mod common;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use aws_sdk_codebuild::types::{
+    ArtifactsType, ComputeType, EnvironmentType, ProjectArtifacts, ProjectEnvironment,
+    ProjectSource, SourceType,
+};
+use aws_sdk_codepipeline::types::{
+    ActionCategory, ActionOwner, PipelineDeclaration, PipelineExecutionStatus,
+};
+use aws_sdk_s3::primitives::ByteStream;
+use codepipeline_support::{action, stage, store, type_id, ROLE};
+use common::docker::{docker_available, TEST_IMAGE};
+use simfra::Settings;
+
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut out);
+        for (name, body) in files {
+            z.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(body.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+const BUILDSPEC: &str = r#"version: 0.2
+env:
+  exported-variables:
+    - VERSION
+phases:
+  build:
+    commands:
+      - export VERSION="$(cat version.txt)"
+      - mkdir -p bin docs
+      - cp "$CODEBUILD_SRC_DIR_ConfigOut/settings.txt" bin/
+      - echo "$GREETING from $CODEBUILD_INITIATOR" > docs/greeting.txt
+artifacts:
+  files:
+    - '**/*'
+  secondary-artifacts:
+    BinOut:
+      base-directory: bin
+      files:
+        - '**/*'
+    DocsOut:
+      base-directory: docs
+      files:
+        - '**/*'
+"#;
+
+fn pipeline() -> PipelineDeclaration {
+    let s3_source = |name: &str, key: &str, out: &str| {
+        action(
+            name,
+            type_id(ActionCategory::Source, ActionOwner::Aws, "S3"),
+            &[
+                ("S3Bucket", "sources"),
+                ("S3ObjectKey", key),
+                ("PollForSourceChanges", "false"),
+            ],
+            &[],
+            &[out],
+        )
+    };
+    let mut build = action(
+        "Compile",
+        type_id(ActionCategory::Build, ActionOwner::Aws, "CodeBuild"),
+        &[
+            ("ProjectName", "two-in-two-out"),
+            ("PrimarySource", "AppOut"),
+            (
+                "EnvironmentVariables",
+                r#"[{"name":"GREETING","value":"hello","type":"PLAINTEXT"}]"#,
+            ),
+        ],
+        &["AppOut", "ConfigOut"],
+        &["BinOut", "DocsOut"],
+    );
+    build.namespace = Some("BuildVars".into());
+    let deploy = |name: &str, input: &str, key: &str| {
+        action(
+            name,
+            type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3"),
+            &[
+                ("BucketName", "site"),
+                ("Extract", "true"),
+                ("ObjectKey", key),
+            ],
+            &[input],
+            &[],
+        )
+    };
+    PipelineDeclaration::builder()
+        .name("built-for-real")
+        .role_arn(ROLE)
+        .artifact_store(store())
+        .stages(stage(
+            "Source",
+            vec![
+                s3_source("App", "app.zip", "AppOut"),
+                s3_source("Config", "config.zip", "ConfigOut"),
+            ],
+        ))
+        .stages(stage("Build", vec![build]))
+        .stages(stage(
+            "Deploy",
+            vec![
+                deploy("Bin", "BinOut", "bin"),
+                deploy("Docs", "DocsOut", "release-#{BuildVars.VERSION}"),
+            ],
+        ))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
+    if !docker_available() {
+        return;
+    }
+    let mut settings = Settings::for_tests();
+    settings.docker = true;
+    settings.workers = 2;
+    let server = common::start_with(settings);
+    let s3 = common::s3(&server);
+    let cb = common::codebuild(&server);
+    let cp = common::codepipeline(&server);
+
+    for b in ["sources", "site"] {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+    s3.put_bucket_versioning()
+        .bucket("sources")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let app = zip_of(&[("buildspec.yml", BUILDSPEC), ("version.txt", "1.2.3\n")]);
+    let config = zip_of(&[("settings.txt", "answer=42\n")]);
+    for (key, body) in [("app.zip", app), ("config.zip", config)] {
+        s3.put_object()
+            .bucket("sources")
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
+    }
+    cb.create_project()
+        .name("two-in-two-out")
+        .source(
+            ProjectSource::builder()
+                .r#type(SourceType::Codepipeline)
+                .build()
+                .unwrap(),
+        )
+        .artifacts(
+            ProjectArtifacts::builder()
+                .r#type(ArtifactsType::Codepipeline)
+                .build()
+                .unwrap(),
+        )
+        .environment(
+            ProjectEnvironment::builder()
+                .r#type(EnvironmentType::LinuxContainer)
+                .image(TEST_IMAGE)
+                .compute_type(ComputeType::BuildGeneral1Small)
+                .build()
+                .unwrap(),
+        )
+        .service_role(ROLE)
+        .send()
+        .await
+        .unwrap();
+    cp.create_pipeline()
+        .pipeline(pipeline())
+        .send()
+        .await
+        .unwrap();
+    let id = cp
+        .start_pipeline_execution()
+        .name("built-for-real")
+        .send()
+        .await
+        .unwrap()
+        .pipeline_execution_id()
+        .unwrap()
+        .to_string();
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        let e = cp
+            .get_pipeline_execution()
+            .pipeline_name("built-for-real")
+            .pipeline_execution_id(&id)
+            .send()
+            .await
+            .unwrap();
+        let s = e.pipeline_execution().unwrap().status().unwrap().clone();
+        if !matches!(s, PipelineExecutionStatus::InProgress) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the execution did not end");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let actions = cp
+        .list_action_executions()
+        .pipeline_name("built-for-real")
+        .send()
+        .await
+        .unwrap();
+    if status != PipelineExecutionStatus::Succeeded {
+        let ids = cb.list_builds().send().await.unwrap().ids().to_vec();
+        let builds = cb
+            .batch_get_builds()
+            .set_ids(Some(ids))
+            .send()
+            .await
+            .unwrap();
+        panic!(
+            "the execution ended {status:?}: {:#?}\n{:#?}",
+            actions.action_execution_details(),
+            builds.builds()
+        );
+    }
+
+    let compile = actions
+        .action_execution_details()
+        .iter()
+        .find(|a| a.action_name() == Some("Compile"))
+        .unwrap();
+    let output = compile.output().unwrap();
+    let build_id = output
+        .execution_result()
+        .unwrap()
+        .external_execution_id()
+        .unwrap()
+        .to_string();
+    assert!(build_id.starts_with("two-in-two-out:"), "{build_id}");
+    assert_eq!(
+        output
+            .output_variables()
+            .unwrap()
+            .get("VERSION")
+            .map(String::as_str),
+        Some("1.2.3")
+    );
+    let build = cb
+        .batch_get_builds()
+        .ids(&build_id)
+        .send()
+        .await
+        .unwrap()
+        .builds()[0]
+        .clone();
+    assert_eq!(build.initiator(), Some("codepipeline/built-for-real"));
+    assert!(build
+        .source_version()
+        .unwrap()
+        .starts_with("arn:aws:s3:::artifacts-bucket/built-for-real/AppOut/"));
+
+    let read = |key: &'static str| {
+        let s3 = s3.clone();
+        async move {
+            let body = s3
+                .get_object()
+                .bucket("site")
+                .key(key)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{key}: {e:?}"))
+                .body
+                .collect()
+                .await
+                .unwrap()
+                .into_bytes();
+            String::from_utf8(body.to_vec()).unwrap()
+        }
+    };
+    assert_eq!(read("bin/settings.txt").await, "answer=42\n");
+    assert_eq!(
+        read("release-1.2.3/greeting.txt").await,
+        "hello from codepipeline/built-for-real\n"
+    );
+}
