@@ -367,3 +367,72 @@ fn the_cli_drives_projects_and_builds() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not implemented in simfra yet"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_eventbridge_rule_starts_a_build_with_its_input() {
+    let server = common::start();
+    let cb = common::codebuild(&server);
+    let ev = common::events(&server);
+    create(&cb, "on-event").await;
+    ev.put_rule()
+        .name("build-on-release")
+        .event_pattern(r#"{"source":["simfra.test"],"detail-type":["Release"]}"#)
+        .send()
+        .await
+        .unwrap();
+    ev.put_targets()
+        .rule("build-on-release")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("build")
+                .arn("arn:aws:codebuild:us-east-1:000000000000:project/on-event")
+                .input_transformer(
+                    aws_sdk_eventbridge::types::InputTransformer::builder()
+                        .input_paths_map("version", "$.detail.version")
+                        .input_template(r#"{"sourceVersion": <version>}"#)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    ev.put_events()
+        .entries(
+            aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                .source("simfra.test")
+                .detail_type("Release")
+                .detail(r#"{"version":"v9"}"#)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let id = loop {
+        let ids = cb
+            .list_builds_for_project()
+            .project_name("on-event")
+            .send()
+            .await
+            .unwrap()
+            .ids()
+            .to_vec();
+        if let Some(id) = ids.first() {
+            break id.clone();
+        }
+        assert!(Instant::now() < deadline, "no build started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let b = cb
+        .batch_get_builds()
+        .ids(&id)
+        .send()
+        .await
+        .unwrap()
+        .builds()[0]
+        .clone();
+    assert_eq!(b.source_version(), Some("v9"));
+}

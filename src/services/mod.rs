@@ -117,6 +117,7 @@ pub fn register_all(
     let pipelines = codepipeline::register(router, settings, store.clone(), engine.clone())?;
     // EventBridge: rules match every event on the bus; pipeline targets start executions.
     let rules = events::register(router, settings, store.clone(), &trigger_bus)?;
+    rules.set_build_starter(Arc::new(codebuild::event_target::EventTarget(builds)));
     rules.set_pipeline_starter(Arc::new(codepipeline::event_target::EventTarget(Arc::new(
         codepipeline::executions::Executions {
             cp: pipelines.clone(),

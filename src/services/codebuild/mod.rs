@@ -14,6 +14,7 @@
 pub mod artifacts;
 pub mod buildspec;
 pub mod errors;
+pub mod event_target;
 pub mod handlers;
 pub mod model;
 pub mod phases;

@@ -39,6 +39,20 @@ pub trait PipelineStarter: Send + Sync {
     ) -> Result<String, String>;
 }
 
+/// Starts a CodeBuild build for a rule target (implemented by CodeBuild, wired at start-up).
+pub trait BuildStarter: Send + Sync {
+    /// Starts a build of `project`; `input` is what the target delivers (its `Input`, or the
+    /// transformed or whole event), read as StartBuild parameters where it is a JSON object.
+    /// Returns the build id, or why it could not start.
+    fn start_build(
+        &self,
+        account: &str,
+        region: &str,
+        project: &str,
+        input: &str,
+    ) -> Result<String, String>;
+}
+
 /// Buses an event may be forwarded through before delivery stops (loops between buses).
 const MAX_HOPS: u8 = 5;
 /// How long an API destination may take to answer (AWS: 5 seconds).
@@ -426,6 +440,15 @@ async fn attempt(
             match starter.start_pipeline(account, region, resource, &rule.record.arn) {
                 Ok(id) => Outcome::Delivered(format!("started pipeline execution {id}")),
                 Err(reason) => Outcome::Failed { reason, retryable: true },
+            }
+        }
+        "codebuild" if resource.starts_with("project/") => {
+            let Some(starter) = events.build_starter.get() else {
+                return Outcome::NotDelivered("CodeBuild is not wired to EventBridge in this server".into());
+            };
+            match starter.start_build(account, region, &resource["project/".len()..], body) {
+                Ok(id) => Outcome::Delivered(format!("started build {id}")),
+                Err(reason) => Outcome::Failed { reason, retryable: false },
             }
         }
         "events" if resource.starts_with("event-bus/") => {

@@ -42,6 +42,7 @@ pub struct Events {
     pub log: DeliveryLog,
     commands: mpsc::UnboundedSender<Command>,
     starter: OnceLock<Arc<dyn PipelineStarter>>,
+    build_starter: OnceLock<Arc<dyn delivery::BuildStarter>>,
     /// How long one minute of a `rate(...)` schedule lasts.
     pub minute: Duration,
     /// The first delay between delivery retries (doubled each time, at most 60 s).
@@ -52,6 +53,11 @@ impl Events {
     /// Installs the CodePipeline side of pipeline targets (once).
     pub fn set_pipeline_starter(&self, starter: Arc<dyn PipelineStarter>) -> bool {
         self.starter.set(starter).is_ok()
+    }
+
+    /// Wires CodeBuild project targets.
+    pub fn set_build_starter(&self, starter: Arc<dyn delivery::BuildStarter>) -> bool {
+        self.build_starter.set(starter).is_ok()
     }
 
     fn send(&self, cmd: Command) {
@@ -269,6 +275,7 @@ pub fn register(
         log: DeliveryLog::default(),
         commands: tx,
         starter: OnceLock::new(),
+        build_starter: OnceLock::new(),
         minute: Duration::from_millis(settings.events_minute_millis.max(10)),
         retry_base: Duration::from_secs(1),
     });
