@@ -300,3 +300,164 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
         "hello from codepipeline/built-for-real\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoning_the_execution_stops_its_build() {
+    if !docker_available() {
+        return;
+    }
+    let mut settings = Settings::for_tests();
+    settings.docker = true;
+    settings.workers = 2;
+    let server = common::start_with(settings);
+    let s3 = common::s3(&server);
+    let cb = common::codebuild(&server);
+    let cp = common::codepipeline(&server);
+    s3.create_bucket().bucket("sources").send().await.unwrap();
+    s3.put_bucket_versioning()
+        .bucket("sources")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    s3.put_object()
+        .bucket("sources")
+        .key("app.zip")
+        .body(ByteStream::from(zip_of(&[("a.txt", "a")])))
+        .send()
+        .await
+        .unwrap();
+    cb.create_project()
+        .name("sleeper")
+        .source(
+            ProjectSource::builder()
+                .r#type(SourceType::Codepipeline)
+                .buildspec("version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n")
+                .build()
+                .unwrap(),
+        )
+        .artifacts(
+            ProjectArtifacts::builder()
+                .r#type(ArtifactsType::Codepipeline)
+                .build()
+                .unwrap(),
+        )
+        .environment(
+            ProjectEnvironment::builder()
+                .r#type(EnvironmentType::LinuxContainer)
+                .image(TEST_IMAGE)
+                .compute_type(ComputeType::BuildGeneral1Small)
+                .build()
+                .unwrap(),
+        )
+        .service_role(ROLE)
+        .send()
+        .await
+        .unwrap();
+    let pipeline = PipelineDeclaration::builder()
+        .name("abandoned")
+        .role_arn(ROLE)
+        .artifact_store(store())
+        .stages(stage(
+            "Source",
+            vec![action(
+                "App",
+                type_id(ActionCategory::Source, ActionOwner::Aws, "S3"),
+                &[
+                    ("S3Bucket", "sources"),
+                    ("S3ObjectKey", "app.zip"),
+                    ("PollForSourceChanges", "false"),
+                ],
+                &[],
+                &["AppOut"],
+            )],
+        ))
+        .stages(stage(
+            "Build",
+            vec![action(
+                "Sleep",
+                type_id(ActionCategory::Build, ActionOwner::Aws, "CodeBuild"),
+                &[("ProjectName", "sleeper")],
+                &["AppOut"],
+                &[],
+            )],
+        ))
+        .build()
+        .unwrap();
+    // CreatePipeline starts the first execution.
+    cp.create_pipeline()
+        .pipeline(pipeline)
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let build_id = loop {
+        let ids = cb
+            .list_builds_for_project()
+            .project_name("sleeper")
+            .send()
+            .await
+            .unwrap()
+            .ids()
+            .to_vec();
+        if let Some(id) = ids.first() {
+            let b = cb.batch_get_builds().ids(id).send().await.unwrap().builds()[0].clone();
+            if b.current_phase() == Some("BUILD") {
+                break id.clone();
+            }
+        }
+        assert!(Instant::now() < deadline, "the build never reached BUILD");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let execution = cp
+        .list_pipeline_executions()
+        .pipeline_name("abandoned")
+        .send()
+        .await
+        .unwrap()
+        .pipeline_execution_summaries()[0]
+        .pipeline_execution_id()
+        .unwrap()
+        .to_string();
+    cp.stop_pipeline_execution()
+        .pipeline_name("abandoned")
+        .pipeline_execution_id(&execution)
+        .abandon(true)
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let b = cb
+            .batch_get_builds()
+            .ids(&build_id)
+            .send()
+            .await
+            .unwrap()
+            .builds()[0]
+            .clone();
+        if b.build_complete() {
+            assert_eq!(
+                b.build_status(),
+                Some(&aws_sdk_codebuild::types::StatusType::Stopped)
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "the build was not stopped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = std::process::Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=simfra.build-id={build_id}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
+}

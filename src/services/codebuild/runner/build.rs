@@ -434,8 +434,10 @@ impl Exec<'_> {
             env,
             labels,
             working_dir: None,
+            // privilegedMode exists for Docker commands in builds: simfra hands the build the
+            // host daemon's socket, so no nested daemon and no --privileged container is needed.
             docker_socket: job.privileged,
-            privileged: job.privileged,
+            privileged: false,
             volumes: job
                 .cache_paths_volume
                 .iter()
