@@ -440,6 +440,25 @@ impl ContainerRuntime for Docker {
         })
     }
 
+    fn running(&self) -> BoxFuture<'_, Result<Vec<Labelled>, RuntimeError>> {
+        Box::pin(async move {
+            const OP: &str = "list containers";
+            let api = self.api(OP).await?;
+            let options = ListContainersOptionsBuilder::new().all(false).build();
+            let containers = api
+                .list_containers(Some(options))
+                .await
+                .map_err(|e| classify(OP, e))?;
+            Ok(containers
+                .into_iter()
+                .filter_map(|c| {
+                    let labels = c.labels.unwrap_or_default().into_iter().collect();
+                    c.id.map(|id| (id, labels))
+                })
+                .collect())
+        })
+    }
+
     fn reap<'a>(
         &'a self,
         label: Option<(&'a str, &'a str)>,

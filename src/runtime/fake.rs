@@ -5,8 +5,8 @@
 //! split with `'...'`/`"..."` quoting and `$VAR`/`${VAR}` expansion, no pipes, `;` or `&&`.
 //!
 //! Commands: `echo WORDS`, `printf FORMAT ARGS` (`%s`, `%d`, `%%`, `\n`, `\t`), `export K=V` or
-//! `K=V`, `cd DIR` (always succeeds), `true`, `false` (1), `fail-with N` (N), `exit N` (ends
-//! the session: that command's status is N and later calls fail, as in the Docker runtime),
+//! `K=V`, `cd DIR` (always succeeds), `true` and `:`, `false` (1), `fail-with N` (N), `exit N`
+//! (ends the session: that command's status is N and later calls fail, as in the Docker runtime),
 //! `sleep SECONDS` (a real sleep, cut short when the container is removed), `mkdir -p DIR`,
 //! `write FILE WORDS` (a file with the words and a newline, readable through `get_archive`),
 //! `cat FILE`; anything else prints `sh: CMD: not found` on stderr with status 127. A command's
@@ -321,6 +321,17 @@ impl ContainerRuntime for FakeRuntime {
         })
     }
 
+    fn running(&self) -> BoxFuture<'_, Result<Vec<Labelled>, RuntimeError>> {
+        Box::pin(async move {
+            let state = self.check("list containers")?;
+            Ok(state
+                .containers
+                .iter()
+                .map(|(id, c)| (id.clone(), c.spec.labels.clone()))
+                .collect())
+        })
+    }
+
     fn reap<'a>(
         &'a self,
         label: Option<(&'a str, &'a str)>,
@@ -402,7 +413,7 @@ impl FakeShell {
                 [] => {}
                 ["echo", rest @ ..] => emit(Stream::Stdout, &format!("{}\n", rest.join(" "))),
                 ["printf", format, rest @ ..] => emit(Stream::Stdout, &printf(format, rest)),
-                ["true"] => {}
+                ["true"] | [":", ..] => {}
                 ["false"] => status = 1,
                 ["fail-with", ..] => status = number(1),
                 ["exit", ..] => {

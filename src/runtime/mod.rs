@@ -118,6 +118,9 @@ pub trait ContainerRuntime: Send + Sync {
         &'a self,
         label: (&'a str, &'a str),
     ) -> BoxFuture<'a, Result<Vec<Labelled>, RuntimeError>>;
+    /// Every running container (simfra's or not), with its labels: the candidates for
+    /// deployment targets.
+    fn running(&self) -> BoxFuture<'_, Result<Vec<Labelled>, RuntimeError>>;
     /// Removes every container carrying [`MANAGED_LABEL`] and, when given, `label=value`;
     /// returns how many were removed.
     fn reap<'a>(

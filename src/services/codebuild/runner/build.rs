@@ -268,6 +268,26 @@ impl Exec<'_> {
         if self.interrupted.is_some() || phase == Phase::Finalizing {
             return self.phase_work(phase).await;
         }
+        // PROVISIONING is not cut short: a container being created when a stop arrives would
+        // have no owner to remove it. A stop or timeout that came meanwhile applies after it.
+        if phase == Phase::Provisioning {
+            let work = self.phase_work(phase).await;
+            let timed_out = tokio::time::Instant::now() >= self.deadline;
+            if self.stop.borrow().is_some() || timed_out {
+                self.interrupted = Some(if timed_out {
+                    Outcome::TimedOut
+                } else {
+                    Outcome::Stopped
+                });
+                if let Some(c) = self.container.take() {
+                    if let Err(e) = c.remove().await {
+                        tracing::warn!(build = %self.job.build_id, "removing the container failed: {e}");
+                    }
+                }
+                return Work::Done;
+            }
+            return work;
+        }
         let deadline = self.deadline;
         let mut stop = self.stop.clone();
         let work = {
@@ -555,7 +575,12 @@ impl Exec<'_> {
             return Work::Done;
         };
         if phase == Phase::PostBuild && self.outcomes.iter().any(|o| o.status() != "SUCCEEDED") {
-            let _ = self.run_quiet("export CODEBUILD_BUILD_SUCCEEDING=0").await;
+            // Also for a session opened later (the previous one may have ended).
+            self.environment_script
+                .push_str("\nexport CODEBUILD_BUILD_SUCCEEDING=0");
+            if self.shell.is_some() {
+                let _ = self.run_quiet("export CODEBUILD_BUILD_SUCCEEDING=0").await;
+            }
         }
         let mut failure: Option<(String, String)> = None;
         for cmd in &p.commands {

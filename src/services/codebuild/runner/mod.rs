@@ -13,6 +13,8 @@ mod agent_log;
 mod build;
 mod events;
 mod sources;
+#[cfg(test)]
+mod tests;
 mod upload;
 
 use std::collections::HashMap;
@@ -247,8 +249,13 @@ impl Runner {
                 .modify_build(&rec.account, &rec.region, &rec.build.id, |b| {
                     build::end_interrupted(b)
                 });
-            if let Err(e) = result {
-                tracing::error!(build = %rec.build.id, "could not record an interrupted build: {e}");
+            match result {
+                Ok(b) => self
+                    .bus
+                    .publish(events::state_change(&rec.account, &rec.region, &b)),
+                Err(e) => {
+                    tracing::error!(build = %rec.build.id, "could not record an interrupted build: {e}")
+                }
             }
         }
     }
