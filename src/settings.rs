@@ -65,6 +65,11 @@ pub struct Settings {
     #[arg(long, env = "SIMFRA_CODEBUILD_IMAGE")]
     pub codebuild_image: Option<String>,
 
+    /// The image the containers of registered on-premises instances (CodeDeploy targets) run;
+    /// unset: on-premises instances get no container.
+    #[arg(long, env = "SIMFRA_CODEDEPLOY_IMAGE")]
+    pub codedeploy_image: Option<String>,
+
     /// simfra's endpoint as build containers reach it (`AWS_ENDPOINT_URL` in builds); unset:
     /// found from the Docker network.
     #[arg(long, env = "SIMFRA_CONTAINER_ENDPOINT")]
@@ -93,6 +98,7 @@ impl Settings {
             workers: 1,
             events_minute_millis: 60_000,
             codebuild_image: None,
+            codedeploy_image: None,
             container_endpoint: None,
             build_minute_millis: 60_000,
         }

@@ -140,3 +140,38 @@ pub trait BuildService: Send + Sync {
     /// Stops a running build (its `done` still runs, with status STOPPED).
     fn stop_build(&self, account: &str, region: &str, build_id: &str);
 }
+
+/// A deployment a pipeline action asks for (AWS / Deploy / CodeDeploy).
+#[derive(Debug, Clone)]
+pub struct DeployRequest {
+    pub account: String,
+    pub region: String,
+    pub pipeline: String,
+    pub application: String,
+    pub deployment_group: String,
+    /// The input artifact: the revision's bundle (a zip).
+    pub bucket: String,
+    pub key: String,
+}
+
+/// How a deployment ended.
+#[derive(Debug, Clone)]
+pub struct DeployResult {
+    pub deployment_id: String,
+    /// `Succeeded`, `Failed` or `Stopped`.
+    pub status: String,
+    /// The deployment's error information, when it did not succeed.
+    pub message: Option<String>,
+}
+
+/// CodeDeploy as a pipeline action's backend.
+pub trait DeployService: Send + Sync {
+    /// Creates a deployment; `done` is called once when it ends. Returns the deployment id.
+    fn start_deployment(
+        &self,
+        request: DeployRequest,
+        done: Box<dyn FnOnce(DeployResult) + Send>,
+    ) -> Result<String, PortError>;
+    /// Stops a deployment (its `done` still runs, with status Stopped).
+    fn stop_deployment(&self, account: &str, region: &str, deployment_id: &str);
+}

@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub mod docker;
 pub mod fake;
 pub mod network;
+pub mod thread;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -79,6 +80,30 @@ pub struct ContainerSpec {
     pub network: Option<String>,
     /// `host:ip` entries for /etc/hosts (e.g. `host.docker.internal:host-gateway`).
     pub extra_hosts: Vec<String>,
+}
+
+/// The label naming the server process that started a container: its pid and the
+/// process's start time, so that a later process with the same pid is told apart.
+pub const OWNER_LABEL: &str = "simfra.owner";
+
+/// `pid:start time` of a running process (None when it does not run).
+pub fn process_tag(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: fields count from the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let start = rest.split_whitespace().nth(19)?;
+    Some(format!("{pid}:{start}"))
+}
+
+/// Whether the server process named by a container's owner label still runs.
+pub fn owner_alive(labels: &BTreeMap<String, String>) -> bool {
+    labels
+        .get(OWNER_LABEL)
+        .and_then(|tag| {
+            let pid = tag.split(':').next()?.parse::<u32>().ok()?;
+            Some(process_tag(pid).as_deref() == Some(tag.as_str()))
+        })
+        .unwrap_or(false)
 }
 
 /// The container runtime port.

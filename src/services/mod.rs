@@ -10,30 +10,18 @@ use crate::engine::{
     self, ports::ObjectStore as ObjectPort, providers::Providers, Engine, EngineConfig,
 };
 
-use crate::protocol::{JsonService, Router, ServiceHandle};
+use crate::protocol::{Router, ServiceHandle};
 use crate::settings::Settings;
 use crate::store::Store;
 
 pub mod codebuild;
 pub mod codecommit;
+pub mod codedeploy;
 pub mod codepipeline;
+pub mod containers;
 pub mod events;
 pub mod logs;
 pub mod s3;
-
-/// A JSON service whose operations are not built yet: its prefix is known, so every call
-/// answers `UnknownOperationException` (never a 404 or 500), and health says so.
-struct Pending(&'static str);
-
-impl ServiceHandle for Pending {
-    fn name(&self) -> &'static str {
-        self.0
-    }
-    fn state(&self) -> String {
-        "not implemented yet".to_string()
-    }
-    fn reset(&self) {}
-}
 
 /// Builds every service, the event bus and the execution engine, and registers the services
 /// with the router. Must run inside an actix system (the engine starts its actors).
@@ -58,16 +46,41 @@ pub fn register_all(
     }
     let object_port: Arc<dyn ObjectPort> = Arc::new(objects.clone());
     let logs = logs::register(router, settings, store.clone())?;
+    let containers = containers::connect(router, settings);
     let builds = codebuild_service(
         router,
         settings,
+        &containers,
         store.clone(),
         logs,
         object_port.clone(),
         codecommit.clone(),
         bus.clone(),
     )?;
+    let deploys = codedeploy::register(router, settings, store.clone())?;
+    let deploy_runner = codedeploy::runner::DeployRunner::start(
+        &deploys,
+        object_port.clone(),
+        containers.runtime.clone(),
+        bus.clone(),
+        codedeploy::runner::DeployConfig {
+            work_dir: store.blob_root().join("codedeploy-work"),
+            instance_image: settings.codedeploy_image.clone(),
+            persistent: settings.data_dir.is_some(),
+        },
+    )?;
     let mut providers = Providers::new();
+    providers.register(
+        "Deploy",
+        "AWS",
+        "CodeDeploy",
+        Arc::new(engine::providers::codedeploy::CodeDeployAction {
+            deployments: Arc::new(codedeploy::runner::Deploys {
+                svc: deploys,
+                runner: deploy_runner,
+            }),
+        }),
+    );
     for category in ["Build", "Test"] {
         providers.register(
             category,
@@ -131,19 +144,16 @@ pub fn register_all(
             engine,
         }),
     );
-    // CodeDeploy is not built yet: its prefix answers UnknownOperationException.
-    router.add_json(JsonService::new("CodeDeploy_20141006", "codedeploy"));
-    router.add_service(Arc::new(Pending("codedeploy")));
     Ok(())
 }
 
-/// CodeBuild: its state, the container runtime (with `SIMFRA_DOCKER=true`), the runner and
-/// the operation table. Build containers reach simfra on the Docker bridge's gateway address
-/// (simfra listens there too when it is bound to loopback) unless
-/// `SIMFRA_CONTAINER_ENDPOINT` says otherwise.
+/// CodeBuild: its state, the runner (on the shared container runtime) and the operation
+/// table.
+#[allow(clippy::too_many_arguments)]
 fn codebuild_service(
     router: &mut Router,
     settings: &Settings,
+    containers: &containers::Containers,
     store: Arc<Store>,
     logs: Arc<logs::Logs>,
     objects: Arc<dyn ObjectPort>,
@@ -154,36 +164,8 @@ fn codebuild_service(
         codebuild::state::State::load(store.clone())
             .map_err(|e| format!("loading CodeBuild: {e}"))?,
     );
-    let mut endpoint = settings.container_endpoint.clone().map(EndpointCell::fixed);
-    let runtime: Option<Arc<dyn crate::runtime::ContainerRuntime>> = if settings.docker {
-        match crate::runtime::docker::Docker::connect() {
-            Ok(docker) => {
-                if endpoint.is_none() {
-                    match crate::runtime::network::bridge_gateway_blocking(docker.socket_path()) {
-                Some(ip) => {
-                    let loopback = matches!(settings.host.as_str(), "127.0.0.1" | "localhost" | "::1");
-                    if loopback {
-                        router.extra_binds.push(ip);
-                    }
-                    endpoint = Some(EndpointCell::on_bound(router.bound.clone(), ip));
-                }
-                None => tracing::warn!(
-                    "the Docker bridge network was not found: builds cannot reach simfra                      unless SIMFRA_CONTAINER_ENDPOINT is set"
-                ),
-            }
-                }
-                Some(Arc::new(docker) as Arc<dyn crate::runtime::ContainerRuntime>)
-            }
-            Err(e) => {
-                tracing::error!("SIMFRA_DOCKER is on, but Docker is not reachable ({e}): builds will fail in PROVISIONING");
-                None
-            }
-        }
-    } else {
-        None
-    };
     let config = codebuild::runner::RunnerConfig {
-        container_endpoint: endpoint.map(Arc::new),
+        container_endpoint: containers.endpoint.clone(),
         codebuild_image: settings.codebuild_image.clone(),
         minute: Duration::from_millis(settings.build_minute_millis.max(10)),
         work_dir: store.blob_root().join("codebuild-work"),
@@ -195,7 +177,7 @@ fn codebuild_service(
         logs,
         objects,
         Some(repos),
-        runtime,
+        containers.runtime.clone(),
         bus,
         config,
     )?;

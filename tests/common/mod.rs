@@ -250,3 +250,8 @@ pub fn codebuild(server: &TestServer) -> aws_sdk_codebuild::Client {
 pub fn logs(server: &TestServer) -> aws_sdk_cloudwatchlogs::Client {
     aws_sdk_cloudwatchlogs::Client::new(&sdk_config(&server.url()))
 }
+
+/// A CodeDeploy client for the server.
+pub fn codedeploy(server: &TestServer) -> aws_sdk_codedeploy::Client {
+    aws_sdk_codedeploy::Client::new(&sdk_config(&server.url()))
+}

@@ -12,6 +12,7 @@ use super::spec::{ActionSpec, PipelineKey};
 
 pub mod codebuild;
 pub mod codecommit;
+pub mod codedeploy;
 pub mod manual;
 pub mod s3;
 

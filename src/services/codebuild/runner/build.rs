@@ -444,8 +444,8 @@ impl Exec<'_> {
         labels.insert("simfra.service".to_string(), "codebuild".to_string());
         labels.insert("simfra.build-id".to_string(), build.id.clone());
         labels.insert("simfra.project".to_string(), build.project_name.clone());
-        if let Some(tag) = super::process_tag(std::process::id()) {
-            labels.insert(super::OWNER_LABEL.to_string(), tag);
+        if let Some(tag) = crate::runtime::process_tag(std::process::id()) {
+            labels.insert(crate::runtime::OWNER_LABEL.to_string(), tag);
         }
         let short = build.id.rsplit(':').next().unwrap_or("build");
         ContainerSpec {

@@ -130,19 +130,6 @@ pub struct RunnerConfig {
 
 type Waiter = Box<dyn FnOnce(&Build) + Send>;
 
-/// The label naming the server process that started a build container: its pid and the
-/// process's start time, so that a later process with the same pid is told apart.
-pub const OWNER_LABEL: &str = "simfra.owner";
-
-/// `pid:start time` of a running process (None when it does not run).
-pub fn process_tag(pid: u32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses: fields count from the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let start = rest.split_whitespace().nth(19)?;
-    Some(format!("{pid}:{start}"))
-}
-
 /// Removes build containers whose server is gone (no process with the pid and start time of
 /// their owner label). Containers of other simfra servers that still run are left alone.
 async fn reap_orphans(rt: &dyn ContainerRuntime) {
@@ -155,13 +142,7 @@ async fn reap_orphans(rt: &dyn ContainerRuntime) {
     };
     let mut removed = 0;
     for (id, labels) in containers {
-        let alive = labels
-            .get(OWNER_LABEL)
-            .and_then(|tag| {
-                let pid = tag.split(':').next()?.parse::<u32>().ok()?;
-                Some(process_tag(pid).as_deref() == Some(tag.as_str()))
-            })
-            .unwrap_or(false);
+        let alive = crate::runtime::owner_alive(&labels);
         if !alive && rt.remove(&id).await.is_ok() {
             removed += 1;
         }
@@ -197,27 +178,7 @@ impl Runner {
         bus: EventBus,
         config: RunnerConfig,
     ) -> Result<Arc<Runner>, String> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("simfra-builds".into())
-            .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        let _ = tx.send(Err(e.to_string()));
-                        return;
-                    }
-                };
-                let _ = tx.send(Ok(rt.handle().clone()));
-                rt.block_on(std::future::pending::<()>());
-            })
-            .map_err(|e| format!("starting the build thread: {e}"))?;
-        let handle = rx
-            .recv()
-            .map_err(|e| format!("starting the build thread: {e}"))??;
+        let handle = crate::runtime::thread::background("simfra-builds")?;
         let runner = Arc::new(Runner {
             state,
             logs,

@@ -1,0 +1,109 @@
+//! CodeDeploy deploy provider (AWS / Deploy / CodeDeploy).
+//!
+//! Creates a deployment of `ApplicationName` to `DeploymentGroupName` whose revision is the
+//! action's one input artifact (an S3 zip in the artifact store). The deployment id is the
+//! action's external execution id; when the deployment ends the deploy service calls back and
+//! the action reports: succeeded iff the deployment Succeeded (summary `Deployment
+//! Succeeded`), else `JobFailed` with the deployment's error. Abandoning the action stops the
+//! deployment.
+
+use std::sync::Arc;
+
+use super::{
+    ActionJob, ActionProgress, ActionSuccess, NothingToCancel, Provider, Reporter, RunningAction,
+};
+use crate::engine::ports::{DeployRequest, DeployService};
+
+pub struct CodeDeployAction {
+    pub deployments: Arc<dyn DeployService>,
+}
+
+fn request(job: &ActionJob) -> Result<DeployRequest, String> {
+    let get = |k: &str| {
+        job.configuration
+            .get(k)
+            .cloned()
+            .ok_or_else(|| format!("{k} is not set"))
+    };
+    let input = match job.input_artifacts.as_slice() {
+        [one] => one,
+        _ => return Err("A CodeDeploy action takes exactly one input artifact".into()),
+    };
+    Ok(DeployRequest {
+        account: job.key.account.clone(),
+        region: job.key.region.clone(),
+        pipeline: job.key.name.clone(),
+        application: get("ApplicationName")?,
+        deployment_group: get("DeploymentGroupName")?,
+        bucket: input.bucket.clone(),
+        key: input.key.clone(),
+    })
+}
+
+struct RunningDeployment {
+    deployments: Arc<dyn DeployService>,
+    account: String,
+    region: String,
+    id: String,
+}
+
+impl RunningAction for RunningDeployment {
+    fn cancel(&mut self) {
+        self.deployments
+            .stop_deployment(&self.account, &self.region, &self.id);
+    }
+}
+
+impl Provider for CodeDeployAction {
+    fn start(&self, job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction> {
+        let req = match request(&job) {
+            Ok(r) => r,
+            Err(msg) => {
+                reporter.failed("ConfigurationError", msg);
+                return Box::new(NothingToCancel);
+            }
+        };
+        let (account, region) = (req.account.clone(), req.region.clone());
+        let done = reporter.clone();
+        let started = self.deployments.start_deployment(
+            req,
+            Box::new(move |result| {
+                if result.status == "Succeeded" {
+                    done.succeeded(ActionSuccess {
+                        summary: Some("Deployment Succeeded".into()),
+                        external_execution_id: Some(result.deployment_id),
+                        ..Default::default()
+                    });
+                } else {
+                    let message = match result.message {
+                        Some(m) => format!(
+                            "Deployment {} {}: {m}",
+                            result.deployment_id,
+                            result.status.to_lowercase()
+                        ),
+                        None => format!("Deployment {} failed", result.deployment_id),
+                    };
+                    done.failed("JobFailed", message);
+                }
+            }),
+        );
+        match started {
+            Ok(id) => {
+                reporter.progress(ActionProgress {
+                    external_execution_id: Some(id.clone()),
+                    ..Default::default()
+                });
+                Box::new(RunningDeployment {
+                    deployments: self.deployments.clone(),
+                    account,
+                    region,
+                    id,
+                })
+            }
+            Err(e) => {
+                reporter.failed("JobFailed", e.to_string());
+                Box::new(NothingToCancel)
+            }
+        }
+    }
+}
