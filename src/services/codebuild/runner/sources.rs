@@ -137,9 +137,10 @@ pub(super) async fn download(
     let mut variables = vec![("CODEBUILD_SRC_DIR".to_string(), src_dir.clone())];
     for (host, inside, name) in &placed {
         let host = host.clone();
-        let tar = blocking(move || tar_dir(&host)).await?;
+        let at = inside.clone();
+        let tar = blocking(move || tar_dir(&host, &at)).await?;
         runtime
-            .put_archive(container, inside, tar)
+            .put_archive(container, "/", tar)
             .await
             .map_err(|e| client(format!("copying the source into the container: {e}")))?;
         if let Some(name) = name {
@@ -295,12 +296,14 @@ fn fetch_source(
     }
 }
 
-/// A tar archive of a directory's contents.
-fn tar_dir(dir: &Path) -> Result<Vec<u8>, Failure> {
+/// A tar archive of a directory's contents placed at the absolute path `inside`, to be
+/// extracted at `/`: the daemon creates the missing parents, so no directory has to be made
+/// first (one request instead of three; the benchmark showed the difference).
+fn tar_dir(dir: &Path, inside: &str) -> Result<Vec<u8>, Failure> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     builder
-        .append_dir_all(".", dir)
+        .append_dir_all(inside.trim_start_matches('/'), dir)
         .map_err(|e| client(format!("packing the source: {e}")))?;
     builder
         .into_inner()

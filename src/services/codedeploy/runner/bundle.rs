@@ -126,12 +126,13 @@ fn list(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A tar of the directory's contents, for `put_archive` into a target.
-pub fn tar_dir(dir: &Path) -> Result<Vec<u8>, BundleError> {
+/// A tar of the directory's contents placed at the absolute path `inside`, for `put_archive`
+/// at `/` into a target (the daemon creates the missing parents).
+pub fn tar_dir(dir: &Path, inside: &str) -> Result<Vec<u8>, BundleError> {
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     builder
-        .append_dir_all(".", dir)
+        .append_dir_all(inside.trim_start_matches('/'), dir)
         .map_err(|e| invalid(format!("packing the bundle: {e}")))?;
     builder
         .into_inner()

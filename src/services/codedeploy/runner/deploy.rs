@@ -181,6 +181,7 @@ pub(super) async fn run(
         .map(|b| b.as_str().to_string())
         .unwrap_or_else(|| "zip".into());
     let dir = work.join("bundle");
+    let archive = target::archive_dir(&d.group_id, id);
     let fetched = tokio::task::spawn_blocking(move || {
         let files = bundle::fetch(
             objects.as_ref(),
@@ -202,7 +203,7 @@ pub(super) async fn run(
             code: "INVALID_REVISION",
             message: e.message,
         })?;
-        let tar = bundle::tar_dir(&dir)?;
+        let tar = bundle::tar_dir(&dir, &archive)?;
         Ok::<_, bundle::BundleError>((files, spec, tar))
     })
     .await

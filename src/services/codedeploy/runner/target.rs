@@ -98,7 +98,7 @@ pub async fn discover(
     Ok(out)
 }
 
-fn archive_dir(group_id: &str, deployment_id: &str) -> String {
+pub fn archive_dir(group_id: &str, deployment_id: &str) -> String {
     format!("/opt/codedeploy-agent/deployment-root/{group_id}/{deployment_id}/deployment-archive")
 }
 
@@ -319,7 +319,7 @@ async fn lifecycle(
             LifecycleEvent::DownloadBundle => match revision {
                 Revision::Broken(why) => Diagnostics::unknown(why.clone()),
                 Revision::Ready { tar, .. } => {
-                    match rt.put_archive(&t.container, &dir, tar.clone()).await {
+                    match rt.put_archive(&t.container, "/", tar.clone()).await {
                         Ok(()) => Diagnostics::success("Succeeded"),
                         Err(e) => Diagnostics::unknown(format!(
                             "The revision could not be copied to the instance: {e}"
