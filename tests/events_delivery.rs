@@ -239,6 +239,13 @@ async fn failed_pipeline_is_delivered_to_an_http_endpoint() {
                 .build()
                 .unwrap(),
         )
+        .targets(
+            Target::builder()
+                .id("log")
+                .arn("arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/pipeline-failures")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -279,6 +286,35 @@ async fn failed_pipeline_is_delivered_to_an_http_endpoint() {
         d["RuleArn"],
         "arn:aws:events:us-east-1:000000000000:rule/pipeline-failed"
     );
+    // The same event went to the log group as a log event (the whole event, untransformed).
+    let logs = common::logs(&server);
+    let mut messages = Vec::new();
+    for _ in 0..50 {
+        if let Ok(out) = logs
+            .filter_log_events()
+            .log_group_name("/aws/events/pipeline-failures")
+            .send()
+            .await
+        {
+            messages = out
+                .events()
+                .iter()
+                .map(|e| e.message().unwrap_or_default().to_string())
+                .collect();
+            if !messages.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let logged: Value = serde_json::from_str(&messages[0]).unwrap();
+    assert_eq!(
+        logged["detail-type"],
+        "CodePipeline Pipeline Execution State Change"
+    );
+    assert_eq!(logged["detail"]["pipeline"], "broken");
+    assert_eq!(logged["detail"]["state"], "FAILED");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

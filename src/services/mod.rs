@@ -46,6 +46,7 @@ pub fn register_all(
     }
     let object_port: Arc<dyn ObjectPort> = Arc::new(objects.clone());
     let logs = logs::register(router, settings, store.clone())?;
+    let log_target = Arc::new(logs::event_target::EventTarget(logs.clone()));
     let containers = containers::connect(router, settings);
     let builds = codebuild_service(
         router,
@@ -130,6 +131,7 @@ pub fn register_all(
     let pipelines = codepipeline::register(router, settings, store.clone(), engine.clone())?;
     // EventBridge: rules match every event on the bus; pipeline targets start executions.
     let rules = events::register(router, settings, store.clone(), &trigger_bus)?;
+    rules.set_log_sink(log_target);
     rules.set_build_starter(Arc::new(codebuild::event_target::EventTarget(builds)));
     rules.set_pipeline_starter(Arc::new(codepipeline::event_target::EventTarget(Arc::new(
         codepipeline::executions::Executions {

@@ -53,6 +53,20 @@ pub trait BuildStarter: Send + Sync {
     ) -> Result<String, String>;
 }
 
+/// Writes an event into a CloudWatch Logs log group (implemented by Logs, wired at start-up).
+pub trait LogSink: Send + Sync {
+    /// Appends `message` as one log event to `group`, in the stream `stream` (created when
+    /// missing, like the group). Returns why it could not.
+    fn write(
+        &self,
+        account: &str,
+        region: &str,
+        group: &str,
+        stream: &str,
+        message: &str,
+    ) -> Result<(), String>;
+}
+
 /// Buses an event may be forwarded through before delivery stops (loops between buses).
 const MAX_HOPS: u8 = 5;
 /// How long an API destination may take to answer (AWS: 5 seconds).
@@ -448,6 +462,22 @@ async fn attempt(
             };
             match starter.start_build(account, region, &resource["project/".len()..], body) {
                 Ok(id) => Outcome::Delivered(format!("started build {id}")),
+                Err(reason) => Outcome::Failed { reason, retryable: false },
+            }
+        }
+        "logs" if resource.starts_with("log-group:") => {
+            let Some(sink) = events.log_sink.get() else {
+                return Outcome::NotDelivered("CloudWatch Logs is not wired to EventBridge in this server".into());
+            };
+            // `log-group:<name>` or `log-group:<name>:*`; the stream is named after the event.
+            let group = resource["log-group:".len()..].trim_end_matches(":*");
+            let stream = event
+                .get("id")
+                .and_then(|v| v.as_str())
+                .unwrap_or("events")
+                .to_string();
+            match sink.write(account, region, group, &stream, body) {
+                Ok(()) => Outcome::Delivered(format!("written to log group {group}")),
                 Err(reason) => Outcome::Failed { reason, retryable: false },
             }
         }

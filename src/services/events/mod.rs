@@ -43,6 +43,7 @@ pub struct Events {
     commands: mpsc::UnboundedSender<Command>,
     starter: OnceLock<Arc<dyn PipelineStarter>>,
     build_starter: OnceLock<Arc<dyn delivery::BuildStarter>>,
+    log_sink: OnceLock<Arc<dyn delivery::LogSink>>,
     /// How long one minute of a `rate(...)` schedule lasts.
     pub minute: Duration,
     /// The first delay between delivery retries (doubled each time, at most 60 s).
@@ -53,6 +54,11 @@ impl Events {
     /// Installs the CodePipeline side of pipeline targets (once).
     pub fn set_pipeline_starter(&self, starter: Arc<dyn PipelineStarter>) -> bool {
         self.starter.set(starter).is_ok()
+    }
+
+    /// Wires CloudWatch Logs log group targets.
+    pub fn set_log_sink(&self, sink: Arc<dyn delivery::LogSink>) -> bool {
+        self.log_sink.set(sink).is_ok()
     }
 
     /// Wires CodeBuild project targets.
@@ -276,6 +282,7 @@ pub fn register(
         commands: tx,
         starter: OnceLock::new(),
         build_starter: OnceLock::new(),
+        log_sink: OnceLock::new(),
         minute: Duration::from_millis(settings.events_minute_millis.max(10)),
         retry_base: Duration::from_secs(1),
     });

@@ -19,6 +19,7 @@
 //! and expiry of stored events (a retention policy is kept and applied at ingestion only).
 
 pub mod errors;
+pub mod event_target;
 pub mod files;
 pub mod filter;
 pub mod group_settings;
