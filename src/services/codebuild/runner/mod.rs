@@ -5,8 +5,9 @@
 //! CloudWatch Logs. Whoever waits for a build (a pipeline action) registers a callback that
 //! runs once when the build completes: a message, never a poll.
 //!
-//! Layout: `mod.rs` (the runner, start/stop, waiting), `build.rs` (one build, phase by phase),
-//! `sources.rs` (DOWNLOAD_SOURCE), `upload.rs` (UPLOAD_ARTIFACTS), `agent_log.rs` (the
+//! Layout: `mod.rs` (the runner, start/stop, waiting), `build/` (one build, phase by phase:
+//! `mod.rs` the walk, `environment.rs` PROVISIONING and DOWNLOAD_SOURCE, `commands.rs` the
+//! buildspec's commands and the cache), `sources.rs` (DOWNLOAD_SOURCE), `upload.rs` (UPLOAD_ARTIFACTS), `agent_log.rs` (the
 //! agent's log lines and batching into CloudWatch Logs), `events.rs` (EventBridge events).
 
 mod agent_log;
