@@ -342,8 +342,22 @@ async fn a_failing_validate_service_hook_fails_the_deployment_and_rolls_back() {
         diag.log_tail().unwrap().contains("health check failed"),
         "{diag:?}"
     );
-    // The second target was never touched.
-    assert_eq!(instances.exec(1, "cat /srv/app/index.html"), "good");
+    // The skipped target was never touched (targets are ordered by container id; an EC2
+    // "instance id" is `i-` and the container id's first 17 hex digits).
+    let index_of = |target: &aws_sdk_codedeploy::types::InstanceTarget| {
+        let hex = target
+            .target_id()
+            .unwrap()
+            .trim_start_matches("i-")
+            .to_string();
+        instances
+            .ids
+            .iter()
+            .position(|id| id.starts_with(&hex))
+            .unwrap()
+    };
+    let (failed, skipped) = (index_of(&ts[0]), index_of(&ts[1]));
+    assert_eq!(instances.exec(skipped, "cat /srv/app/index.html"), "good");
 
     let rollback = d
         .rollback_info()
@@ -357,7 +371,7 @@ async fn a_failing_validate_service_hook_fails_the_deployment_and_rolls_back() {
             .and_then(|i| i.rollback_triggering_deployment_id()),
         Some(bad.as_str())
     );
-    assert_eq!(instances.exec(0, "cat /srv/app/index.html"), "good");
+    assert_eq!(instances.exec(failed, "cat /srv/app/index.html"), "good");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

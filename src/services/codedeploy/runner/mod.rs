@@ -6,8 +6,9 @@
 //! One deployment per group runs at a time; the next waits `Queued`. Whoever waits for a
 //! deployment (a pipeline action) registers a callback that runs once when it ends.
 //!
-//! Layout: `mod.rs` (the runner: queueing, stop, waiting, instances' containers),
-//! `deploy.rs` (one deployment), `target.rs` (one target's lifecycle), `hooks.rs` (hook
+//! Layout: `mod.rs` (the runner: queueing, stop, waiting, rollback), `instances.rs` (the
+//! containers of on-premises instances), `service.rs` (the launcher and the pipeline's deploy
+//! service), `deploy.rs` (one deployment), `target.rs` (one target's lifecycle), `hooks.rs` (hook
 //! scripts), `bundle.rs` (the revision on the host), `targets.rs` (which containers),
 //! `events.rs`.
 
@@ -15,6 +16,8 @@ mod bundle;
 mod deploy;
 mod events;
 mod hooks;
+mod instances;
+mod service;
 mod target;
 mod targets;
 
@@ -33,6 +36,7 @@ use crate::engine::ports::{DeployRequest, DeployResult, DeployService, ObjectSto
 use crate::protocol::{AwsEnum, Timestamp};
 use crate::runtime::{ContainerRuntime, ContainerSpec};
 
+pub use service::Deploys;
 pub use targets::EC2_TAG_LABEL;
 
 /// Settings of the deployment runner.
@@ -103,7 +107,7 @@ impl DeployRunner {
         runner
             .handle
             .spawn(async move { r.adopt_instances().await });
-        svc.set_launcher(Arc::new(Launch(runner.clone())));
+        svc.set_launcher(Arc::new(service::Launch(runner.clone())));
         Ok(runner)
     }
 
@@ -125,96 +129,6 @@ impl DeployRunner {
                 tracing::error!("could not record an interrupted deployment: {e}");
             }
         }
-    }
-
-    /// Registered instances keep (or get) their containers; containers of instances that are
-    /// gone are removed.
-    async fn adopt_instances(&self) {
-        let Some(rt) = self.runtime.clone() else {
-            return;
-        };
-        let live: Vec<String> = match rt.running().await {
-            Ok(c) => c.into_iter().map(|(id, _)| id).collect(),
-            Err(e) => {
-                tracing::debug!("could not list containers: {e}");
-                return;
-            }
-        };
-        let instances = self.state.all_instances();
-        for i in &instances {
-            let alive = i.container.as_ref().is_some_and(|c| live.contains(c));
-            if i.is_registered() && !alive {
-                self.start_instance(&i.account, &i.region, &i.info.instance_name)
-                    .await;
-            }
-        }
-        if let Ok(ours) = rt.list(("simfra.service", "codedeploy")).await {
-            let wanted: Vec<String> = self
-                .state
-                .all_instances()
-                .into_iter()
-                .filter(|i| i.is_registered())
-                .filter_map(|i| i.container)
-                .collect();
-            for (id, labels) in ours {
-                let owner_alive = crate::runtime::owner_alive(&labels);
-                if !wanted.contains(&id) && !owner_alive {
-                    let _ = rt.remove(&id).await;
-                }
-            }
-        }
-    }
-
-    async fn start_instance(&self, account: &str, region: &str, name: &str) {
-        let (Some(rt), Some(image)) = (self.runtime.clone(), self.config.instance_image.clone())
-        else {
-            if self.runtime.is_some() {
-                tracing::warn!(instance = %name, "on-premises instance registered, but SIMFRA_CODEDEPLOY_IMAGE is not set: it has no container to deploy to");
-            }
-            return;
-        };
-        if let Err(e) = rt.ensure_image(&image).await {
-            tracing::warn!(instance = %name, "the instance's container cannot start: {e}");
-            return;
-        }
-        let mut labels = std::collections::BTreeMap::new();
-        labels.insert("simfra.service".to_string(), "codedeploy".to_string());
-        labels.insert("simfra.instance".to_string(), name.to_string());
-        if let Some(tag) = crate::runtime::process_tag(std::process::id()) {
-            labels.insert(crate::runtime::OWNER_LABEL.to_string(), tag);
-        }
-        let spec = ContainerSpec {
-            name: format!("simfra-instance-{}", sanitize(name)),
-            image,
-            labels,
-            ..Default::default()
-        };
-        match rt.start_container(spec).await {
-            Ok(id) => {
-                if let Err(e) =
-                    self.state
-                        .set_instance_container(account, region, name, Some(id.clone()))
-                {
-                    tracing::warn!("could not record the instance's container: {e}");
-                    let _ = rt.remove(&id).await;
-                }
-            }
-            Err(e) => {
-                tracing::warn!(instance = %name, "the instance's container did not start: {e}")
-            }
-        }
-    }
-
-    async fn stop_instance(&self, account: &str, region: &str, name: &str) {
-        let Some(i) = self.state.instance(account, region, name) else {
-            return;
-        };
-        if let (Some(rt), Some(c)) = (self.runtime.clone(), i.container) {
-            let _ = rt.remove(&c).await;
-        }
-        let _ = self
-            .state
-            .set_instance_container(account, region, name, None);
     }
 
     /// Queues a deployment behind its group's running one, or starts it.
@@ -425,46 +339,6 @@ impl DeployRunner {
     }
 }
 
-impl DeployRunner {
-    /// Removes the containers of every on-premises instance (blocking, bounded).
-    fn remove_instance_containers(&self) {
-        let Some(rt) = self.runtime.clone() else {
-            return;
-        };
-        let ids: Vec<String> = self
-            .state
-            .all_instances()
-            .into_iter()
-            .filter_map(|i| i.container)
-            .collect();
-        if ids.is_empty() {
-            return;
-        }
-        let work = std::thread::spawn(move || {
-            let Ok(local) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            local.block_on(async move {
-                for id in ids {
-                    let _ = rt.remove(&id).await;
-                }
-            });
-        });
-        let _ = work.join();
-        for i in self.state.all_instances() {
-            let _ = self.state.set_instance_container(
-                &i.account,
-                &i.region,
-                &i.info.instance_name,
-                None,
-            );
-        }
-    }
-}
-
 /// A name safe for container names.
 pub(crate) fn sanitize(s: &str) -> String {
     s.chars()
@@ -476,95 +350,4 @@ pub(crate) fn sanitize(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The runner as the API's launcher.
-struct Launch(Arc<DeployRunner>);
-
-impl Launcher for Launch {
-    fn launch(&self, account: &str, region: &str, deployment_id: &str) {
-        self.0.enqueue(account, region, deployment_id);
-    }
-
-    fn stop(&self, account: &str, region: &str, deployment_id: &str, auto_rollback: bool) -> bool {
-        self.0.stop(account, region, deployment_id, auto_rollback)
-    }
-
-    fn instance_registered(&self, account: &str, region: &str, name: &str) {
-        let r = self.0.clone();
-        let (a, g, n) = (account.to_string(), region.to_string(), name.to_string());
-        self.0
-            .handle
-            .spawn(async move { r.start_instance(&a, &g, &n).await });
-    }
-
-    fn shutdown(&self) {
-        self.0.shutdown();
-        if !self.0.config.persistent {
-            self.0.remove_instance_containers();
-        }
-    }
-
-    fn reset(&self) {
-        self.0.shutdown();
-        self.0.remove_instance_containers();
-    }
-
-    fn instance_deregistered(&self, account: &str, region: &str, name: &str) {
-        let r = self.0.clone();
-        let (a, g, n) = (account.to_string(), region.to_string(), name.to_string());
-        self.0
-            .handle
-            .spawn(async move { r.stop_instance(&a, &g, &n).await });
-    }
-}
-
-/// CodeDeploy as the pipeline's deploy action backend.
-pub struct Deploys {
-    pub svc: Arc<CodeDeploy>,
-    pub runner: Arc<DeployRunner>,
-}
-
-impl DeployService for Deploys {
-    fn start_deployment(
-        &self,
-        req: DeployRequest,
-        done: Box<dyn FnOnce(DeployResult) + Send>,
-    ) -> Result<String, PortError> {
-        let input = super::model::CreateDeploymentInput {
-            application_name: req.application.clone(),
-            deployment_group_name: Some(req.deployment_group.clone()),
-            revision: Some(super::model::RevisionLocation::s3(
-                &req.bucket,
-                &req.key,
-                super::model::BundleType::Zip,
-            )),
-            ..Default::default()
-        };
-        let id = self
-            .svc
-            .create_deployment(&req.account, &req.region, input, "user")
-            .map_err(|e| PortError::Other(e.to_string()))?;
-        self.runner.when_done(
-            &req.account,
-            &req.region,
-            &id,
-            Box::new(move |d: &DeploymentRecord| {
-                done(DeployResult {
-                    deployment_id: d.info.deployment_id.clone(),
-                    status: d.info.status.as_str().to_string(),
-                    message: d
-                        .info
-                        .error_information
-                        .as_ref()
-                        .and_then(|e| e.message.clone()),
-                })
-            }),
-        );
-        Ok(id)
-    }
-
-    fn stop_deployment(&self, account: &str, region: &str, deployment_id: &str) {
-        self.runner.stop(account, region, deployment_id, false);
-    }
 }
