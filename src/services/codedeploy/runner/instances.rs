@@ -11,6 +11,7 @@ impl DeployRunner {
         let Some(rt) = self.runtime.clone() else {
             return;
         };
+        let _one_at_a_time = self.instance_lock.lock().await;
         let live: Vec<String> = match rt.running().await {
             Ok(c) => c.into_iter().map(|(id, _)| id).collect(),
             Err(e) => {
@@ -22,7 +23,7 @@ impl DeployRunner {
         for i in &instances {
             let alive = i.container.as_ref().is_some_and(|c| live.contains(c));
             if i.is_registered() && !alive {
-                self.start_instance(&i.account, &i.region, &i.info.instance_name)
+                self.start_container_for(&i.account, &i.region, &i.info.instance_name)
                     .await;
             }
         }
@@ -43,7 +44,19 @@ impl DeployRunner {
         }
     }
 
+    /// A registered instance gets its container (unless it has one already).
     pub(super) async fn start_instance(&self, account: &str, region: &str, name: &str) {
+        let _one_at_a_time = self.instance_lock.lock().await;
+        let has_one = self
+            .state
+            .instance(account, region, name)
+            .is_some_and(|i| i.container.is_some());
+        if !has_one {
+            self.start_container_for(account, region, name).await;
+        }
+    }
+
+    async fn start_container_for(&self, account: &str, region: &str, name: &str) {
         let (Some(rt), Some(image)) = (self.runtime.clone(), self.config.instance_image.clone())
         else {
             if self.runtime.is_some() {
@@ -84,6 +97,7 @@ impl DeployRunner {
     }
 
     pub(super) async fn stop_instance(&self, account: &str, region: &str, name: &str) {
+        let _one_at_a_time = self.instance_lock.lock().await;
         let Some(i) = self.state.instance(account, region, name) else {
             return;
         };

@@ -73,6 +73,9 @@ pub struct DeployRunner {
     groups: Mutex<HashMap<String, GroupQueue>>,
     stops: Mutex<HashMap<String, watch::Sender<StopSignal>>>,
     waiters: Mutex<HashMap<String, Vec<Waiter>>>,
+    /// Instances' containers are started and removed one at a time (registration and the
+    /// start-up adoption must not both start one).
+    instance_lock: tokio::sync::Mutex<()>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -101,6 +104,7 @@ impl DeployRunner {
             groups: Mutex::new(HashMap::new()),
             stops: Mutex::new(HashMap::new()),
             waiters: Mutex::new(HashMap::new()),
+            instance_lock: tokio::sync::Mutex::new(()),
         });
         runner.recover();
         let r = runner.clone();
