@@ -332,3 +332,82 @@ async fn a_hundred_mib_of_output_is_logged_and_the_server_keeps_serving() {
     // The server still answers.
     cb.list_projects().send().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secondary_sources_have_their_own_directories_and_a_missing_buildspec_fails() {
+    if !docker_available() {
+        return;
+    }
+    let server = server();
+    let cb = common::codebuild(&server);
+    let s3 = common::s3(&server);
+    s3.create_bucket().bucket("src").send().await.unwrap();
+    for (key, files) in [
+        ("main.zip", vec![("main.txt", "main source")]),
+        ("lib.zip", vec![("lib.txt", "library source")]),
+        ("nospec.zip", vec![("readme.txt", "no buildspec here")]),
+    ] {
+        s3.put_object()
+            .bucket("src")
+            .key(key)
+            .body(ByteStream::from(zip_of(&files)))
+            .send()
+            .await
+            .unwrap();
+    }
+    let spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - cat main.txt\n      - cat \"$CODEBUILD_SRC_DIR_lib/lib.txt\"\n";
+    cb.create_project()
+        .name("two-sources")
+        .source(
+            ProjectSource::builder()
+                .r#type(SourceType::S3)
+                .location("src/main.zip")
+                .buildspec(spec)
+                .build()
+                .unwrap(),
+        )
+        .secondary_sources(
+            ProjectSource::builder()
+                .r#type(SourceType::S3)
+                .location("src/lib.zip")
+                .source_identifier("lib")
+                .build()
+                .unwrap(),
+        )
+        .artifacts(no_artifacts())
+        .environment(environment(false))
+        .service_role(ROLE)
+        .send()
+        .await
+        .unwrap();
+    let b = run(&cb, "two-sources", None).await;
+    let lines = log(&server, &b, true).await.join("\n");
+    assert_eq!(b.build_status(), Some(&StatusType::Succeeded), "{lines}");
+    assert!(lines.contains("main source"), "{lines}");
+    assert!(lines.contains("library source"), "{lines}");
+
+    // No buildspec in the source and none inline: YAML_FILE_ERROR in DOWNLOAD_SOURCE.
+    create(
+        &cb,
+        "no-spec",
+        ProjectSource::builder()
+            .r#type(SourceType::S3)
+            .location("src/nospec.zip")
+            .build()
+            .unwrap(),
+        false,
+    )
+    .await;
+    let b = run(&cb, "no-spec", None).await;
+    assert_eq!(b.build_status(), Some(&StatusType::Failed));
+    let p = phase(&b, "DOWNLOAD_SOURCE");
+    assert_eq!(p.phase_status(), Some(&StatusType::Failed));
+    let ctx = &p.contexts()[0];
+    assert_eq!(ctx.status_code(), Some("YAML_FILE_ERROR"));
+    assert!(
+        ctx.message()
+            .unwrap()
+            .contains("buildspec.yml: no such file or directory"),
+        "{ctx:?}"
+    );
+}
