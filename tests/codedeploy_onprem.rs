@@ -168,7 +168,7 @@ async fn a_registered_instance_is_a_container_that_deployments_install_into() {
         .unwrap()
         .target_ids()
         .to_vec();
-    assert_eq!(target, [name.clone()]);
+    assert_eq!(target, std::slice::from_ref(&name));
     let container = container_of(&name);
     let out = Command::new("docker")
         .args(["exec", &container, "cat", "/etc/api/api.conf"])
