@@ -11,11 +11,14 @@
 //! with a tight GetPipelineExecution loop, and server-side from the execution's own
 //! timestamps); (b) sustained executions/s with 32 clients each starting an execution and
 //! waiting for it (PARALLEL); (c) 1,000 PARALLEL executions started at once: time until all
-//! succeeded and peak resident memory; (d) 200 QUEUED executions: order kept, total time.
+//! succeeded and peak resident memory; (d) 200 QUEUED executions: order kept, total time;
+//! (e) a custom action answered by job workers that poll continuously (`engine/jobs.rs`).
 //! Environment: `SIMFRA_BENCH_URL`, `SIMFRA_BENCH_SECS` (run (b), default 20). The server's
 //! state is reset before and after.
 
 mod common;
+#[path = "engine/jobs.rs"]
+mod jobs;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -423,6 +426,8 @@ async fn run() -> Result<(), String> {
         "(d) 200 QUEUED executions: {:.2} s in total, order kept: {kept}",
         total.as_secs_f64()
     );
+
+    jobs::run(&ctx).await?;
 
     conn.send(&plain_request(&host, "POST", "/_simfra/reset"))
         .await

@@ -23,6 +23,14 @@ pub enum EngineError {
     #[error("{0}")]
     LimitExceeded(String),
     #[error("{0}")]
+    StageNotRetryable(String),
+    #[error("{0}")]
+    NotLatestExecution(String),
+    #[error("{0}")]
+    UnableToRollback(String),
+    #[error("{0}")]
+    ExecutionOutdated(String),
+    #[error("{0}")]
     Internal(String),
 }
 

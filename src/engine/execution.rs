@@ -1,88 +1,159 @@
 //! The pipeline execution actor: runs the stages of one execution in series, asking the
 //! supervisor for entry into each (stage locks, transitions, execution modes), carrying
 //! artifacts and variables from stage to stage, and recording the execution's status.
+//!
+//! A ROLLBACK execution runs its one stage with the artifacts and variables of its target
+//! (the supervisor places it at that stage). A failed stage whose `onFailure` result is RETRY
+//! runs again here, at once; ROLLBACK asks the supervisor for a rollback before the stage is
+//! released. A manual retry (RetryStageExecution) starts a new actor for the ended execution
+//! (`rerun.rs`), which re-enters the stage like an execution resumed after a restart.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 use actix::prelude::*;
 
 use super::events;
 use super::messages::*;
-use super::plan::Plan;
-use super::records::{ActionRecord, ArtifactLocation, ExecutionRecord, StageRun};
+use super::plan::{self, Plan};
+use super::records::{ActionRecord, ArtifactLocation, ExecutionRecord, StageRetry, StageRun};
 use super::spec::PipelineSpec;
 use super::stage::{StageActor, StageStart};
 use super::status::{
-    after_stage, ExecutionStep, PipelineExecutionStatus, StageExecutionStatus, StopMode,
+    after_failure, after_stage, AfterFailure, ExecutionStep, PipelineExecutionStatus, RetryMode,
+    RetryTrigger, StageExecutionStatus, StopMode,
 };
 use super::variables::Scope;
 use super::Shared;
 use crate::clock::Timestamp;
 
+/// How an execution (re)enters a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// For the first time (event `STARTED`).
+    Fresh,
+    /// Again after a restart of the server (no event: nothing changed for observers).
+    Resumed,
+    /// Again for a retry (event `RESUMED`, and pipeline `RESUMED` for a manual one).
+    Retried,
+}
+
 pub struct ExecutionActor {
     shared: Shared,
     spec: Arc<PipelineSpec>,
     plan: Plan,
+    /// The stages this execution runs (one for a rollback).
+    stages: Range<usize>,
     record: ExecutionRecord,
     /// The stage being run, with its actor.
     in_stage: Option<(usize, Addr<StageActor>)>,
     artifacts: Vec<ArtifactLocation>,
     scope: Scope,
-    /// Resuming after a restart: the stage to continue in, with its prior action executions.
+    /// Re-entering a stage (restart, retry): the stage, with the runs of its actions that count.
     resume_in: Option<(usize, HashMap<String, ActionRecord>)>,
+    entry: Entry,
     ended: bool,
 }
 
 impl ExecutionActor {
     pub fn new(shared: Shared, spec: Arc<PipelineSpec>, record: ExecutionRecord) -> Self {
-        let plan = super::plan::plan(&spec);
-        let mut scope = Scope::default();
-        scope.set_namespace(
-            "codepipeline",
-            [("PipelineExecutionId".to_string(), record.id.clone())].into(),
-        );
-        scope.set_namespace("variables", record.variables.iter().cloned().collect());
-        ExecutionActor {
-            shared,
-            spec,
-            plan,
-            record,
-            in_stage: None,
-            artifacts: Vec::new(),
-            scope,
-            resume_in: None,
-            ended: false,
-        }
+        Self::build(shared, spec, record, Entry::Fresh)
     }
 
     /// An execution that was in flight when the server stopped: artifacts and variables of
     /// its succeeded actions are restored, and it continues where it was.
     pub fn resumed(shared: Shared, spec: Arc<PipelineSpec>, record: ExecutionRecord) -> Self {
-        let actions = shared.records.actions_of_execution(&record.id);
-        let mut actor = ExecutionActor::new(shared, spec, record);
-        let current = actor.record.stage.clone();
-        let current_idx = current
-            .as_ref()
-            .and_then(|s| actor.plan.stages.iter().position(|p| &p.name == s));
-        let mut prior: HashMap<String, ActionRecord> = HashMap::new();
-        for a in actions {
-            let in_current = Some(&a.stage) == current.as_ref() && !actor.record.waiting;
-            if in_current {
-                // The latest run of each action of the current stage decides what is re-run.
-                prior.insert(a.action.clone(), a.clone());
+        Self::build(shared, spec, record, Entry::Resumed)
+    }
+
+    /// An ended execution whose stage is being retried (its record already says so): it
+    /// re-enters that stage, reusing the runs the retry keeps.
+    pub fn retried(shared: Shared, spec: Arc<PipelineSpec>, record: ExecutionRecord) -> Self {
+        Self::build(shared, spec, record, Entry::Retried)
+    }
+
+    fn build(
+        shared: Shared,
+        spec: Arc<PipelineSpec>,
+        record: ExecutionRecord,
+        entry: Entry,
+    ) -> Self {
+        let plan = plan::plan(&spec);
+        let stages = plan::stage_range(&plan, record.rollback.as_ref().map(|r| r.stage.as_str()));
+        let mut actor = ExecutionActor {
+            shared,
+            spec,
+            plan,
+            stages,
+            record,
+            in_stage: None,
+            artifacts: Vec::new(),
+            scope: Scope::default(),
+            resume_in: None,
+            entry,
+            ended: false,
+        };
+        let prior = actor.restore();
+        if entry != Entry::Fresh {
+            let current = actor
+                .record
+                .stage
+                .as_ref()
+                .and_then(|s| actor.plan.stages.iter().position(|p| &p.name == s));
+            if let Some(idx) = current {
+                actor.resume_in = Some((idx, prior));
             }
-            if a.status == super::status::ActionExecutionStatus::Succeeded && !in_current {
-                actor.artifacts.extend(a.output_artifacts.iter().cloned());
-                if let Some(ns) = &a.namespace {
-                    actor.scope.set_namespace(ns, a.output_variables.clone());
-                }
-            }
-        }
-        if let Some(idx) = current_idx {
-            actor.resume_in = Some((idx, prior));
         }
         actor
+    }
+
+    /// Rebuilds the artifacts and variables the execution carries from the records (a
+    /// rollback's come from its target) and returns the runs of the stage it is in that count.
+    fn restore(&mut self) -> HashMap<String, ActionRecord> {
+        let records = self.shared.records.clone();
+        self.artifacts.clear();
+        self.scope = Scope::default();
+        self.scope.set_namespace(
+            "codepipeline",
+            [("PipelineExecutionId".to_string(), self.record.id.clone())].into(),
+        );
+        self.scope
+            .set_namespace("variables", self.record.variables.iter().cloned().collect());
+        if let Some(rollback) = &self.record.rollback {
+            let target = records.actions_of_execution(&rollback.target);
+            let inherited = plan::carried(&target, Some(&rollback.stage), &[]);
+            self.carry(inherited.artifacts, inherited.namespaces);
+        }
+        if self.record.stage.is_none() {
+            return HashMap::new();
+        }
+        let own = records.actions_of_execution(&self.record.id);
+        let current = self
+            .record
+            .stage
+            .as_deref()
+            .filter(|_| !self.record.waiting);
+        let discarded = self
+            .record
+            .retry
+            .as_ref()
+            .map(|r| r.discarded.as_slice())
+            .unwrap_or_default();
+        let own = plan::carried(&own, current, discarded);
+        self.carry(own.artifacts, own.namespaces);
+        own.prior
+    }
+
+    fn carry(
+        &mut self,
+        artifacts: Vec<ArtifactLocation>,
+        namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    ) {
+        plan::merge_artifacts(&mut self.artifacts, artifacts);
+        for (ns, vars) in namespaces {
+            self.scope.set_namespace(&ns, vars);
+        }
     }
 
     fn persist(&mut self, f: impl FnOnce(&mut ExecutionRecord)) {
@@ -114,11 +185,11 @@ impl ExecutionActor {
         &mut self,
         idx: usize,
         prior: HashMap<String, ActionRecord>,
+        entry: Entry,
         ctx: &mut Context<Self>,
     ) {
         let stage = self.plan.stages[idx].name.clone();
         let now = Timestamp::now();
-        let resuming = !prior.is_empty();
         self.persist(|r| {
             r.stage = Some(stage.clone());
             r.waiting = false;
@@ -126,9 +197,15 @@ impl ExecutionActor {
                 status: StageExecutionStatus::InProgress,
                 started: now,
                 updated: now,
+                manual_retries: 0,
+                auto_retries: 0,
+                latest_retry_trigger: None,
             });
             run.status = StageExecutionStatus::InProgress;
             run.updated = now;
+            if entry == Entry::Retried {
+                run.started = now;
+            }
         });
         let key = self.record.key.clone();
         let id = self.record.id.clone();
@@ -138,10 +215,15 @@ impl ExecutionActor {
         }) {
             tracing::error!("could not persist the stage's latest execution: {e}");
         }
-        if !resuming {
+        let event = match entry {
+            Entry::Fresh => Some("STARTED"),
+            Entry::Retried => Some("RESUMED"),
+            Entry::Resumed => None,
+        };
+        if let Some(state) = event {
             self.shared
                 .bus
-                .publish(events::stage(&self.record, &stage, "STARTED"));
+                .publish(events::stage(&self.record, &stage, state));
         }
         let start = StageStart {
             key: self.record.key.clone(),
@@ -169,6 +251,12 @@ impl ExecutionActor {
             return;
         }
         self.ended = true;
+        // Before the end is written: a retry a client asks for once it sees the end then
+        // reaches the supervisor after it has forgotten this actor.
+        self.shared.supervisor.do_send(ExecutionEnded {
+            execution_id: self.record.id.clone(),
+            key: self.record.key.clone(),
+        });
         let leaving_wait = self.record.waiting;
         self.persist(|r| {
             r.status = status;
@@ -182,10 +270,6 @@ impl ExecutionActor {
         self.shared
             .bus
             .publish(events::pipeline(&self.record, status.event_state()));
-        self.shared.supervisor.do_send(ExecutionEnded {
-            execution_id: self.record.id.clone(),
-            key: self.record.key.clone(),
-        });
         ctx.stop();
     }
 }
@@ -195,22 +279,32 @@ impl Actor for ExecutionActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         if let Some((idx, prior)) = self.resume_in.take() {
+            if self.entry == Entry::Retried {
+                self.shared
+                    .bus
+                    .publish(events::pipeline(&self.record, "RESUMED"));
+            }
             if self.record.waiting {
                 self.request_entry(idx);
             } else {
-                // It held the stage when the server stopped; the supervisor re-registered that.
-                self.start_stage(idx, prior, ctx);
+                // It held the stage when the server stopped (or is retrying it); the
+                // supervisor holds the stage's lock for it.
+                self.start_stage(idx, prior, self.entry, ctx);
             }
             return;
         }
         self.shared
             .bus
             .publish(events::pipeline(&self.record, "STARTED"));
-        if self.plan.stages.is_empty() {
+        if self.stages.is_empty() {
             self.end(PipelineExecutionStatus::Succeeded, None, ctx);
             return;
         }
-        self.request_entry(0);
+        if self.record.rollback.is_some() {
+            // The supervisor placed the rollback at its stage; `EnterStage` lets it in.
+            return;
+        }
+        self.request_entry(self.stages.start);
     }
 }
 
@@ -238,7 +332,7 @@ impl Handler<EnterStage> for ExecutionActor {
             self.end(PipelineExecutionStatus::Stopped, None, ctx);
             return;
         }
-        self.start_stage(idx, HashMap::new(), ctx);
+        self.start_stage(idx, HashMap::new(), Entry::Fresh, ctx);
     }
 }
 
@@ -252,7 +346,41 @@ impl Handler<StageFinished> for ExecutionActor {
         let now = Timestamp::now();
         let stage = msg.stage.clone();
         let status = msg.status;
-        self.artifacts.extend(msg.outputs.artifacts.iter().cloned());
+        let stopping = self.record.stop_mode.is_some();
+        let auto_retries = self.record.stages.get(&stage).map_or(0, |r| r.auto_retries);
+        let after = after_failure(
+            self.spec.stages[idx].on_failure,
+            status,
+            stopping,
+            self.record.rollback.is_some(),
+            auto_retries,
+        );
+        // The supervisor hears first: it handles these once this handler has written the
+        // stage's end (one engine thread), and before any request a client sends after seeing
+        // that end (its mailbox is FIFO). A stage that is retried at once keeps its lock.
+        if after == AfterFailure::EndAndRollback {
+            // Asked before the stage is released, so that the rollback enters it first.
+            self.shared.supervisor.do_send(RollbackStage {
+                key: self.record.key.clone(),
+                spec: self.spec.clone(),
+                stage: stage.clone(),
+                target: RollbackTo::LastSuccess {
+                    failed: self.record.id.clone(),
+                },
+                trigger: super::records::Trigger {
+                    trigger_type: "AutomatedRollback".into(),
+                    trigger_detail: self.record.id.clone(),
+                },
+            });
+        }
+        if !matches!(after, AfterFailure::Retry(_)) {
+            self.shared.supervisor.do_send(ReleaseStage {
+                execution_id: self.record.id.clone(),
+                key: self.record.key.clone(),
+                stage: stage.clone(),
+            });
+        }
+        plan::merge_artifacts(&mut self.artifacts, msg.outputs.artifacts.iter().cloned());
         for (ns, vars) in &msg.outputs.namespaces {
             self.scope.set_namespace(ns, vars.clone());
         }
@@ -262,6 +390,9 @@ impl Handler<StageFinished> for ExecutionActor {
             if let Some(run) = r.stages.get_mut(&stage) {
                 run.status = status;
                 run.updated = now;
+            }
+            if r.retry.as_ref().is_some_and(|x| x.stage == stage) {
+                r.retry = None;
             }
             for rev in revisions {
                 r.artifact_revisions.retain(|x| x.name != rev.name);
@@ -274,17 +405,11 @@ impl Handler<StageFinished> for ExecutionActor {
         self.shared
             .bus
             .publish(events::stage(&self.record, &stage, status.event_state()));
-        self.shared.supervisor.do_send(ReleaseStage {
-            execution_id: self.record.id.clone(),
-            key: self.record.key.clone(),
-            stage: stage.clone(),
-        });
-        match after_stage(
-            idx,
-            self.plan.stages.len(),
-            status,
-            self.record.stop_mode.is_some(),
-        ) {
+        if let AfterFailure::Retry(mode) = after {
+            self.retry_in_place(idx, mode, ctx);
+            return;
+        }
+        match after_stage(idx, self.stages.end, status, stopping) {
             ExecutionStep::EnterStage(next) => self.request_entry(next),
             ExecutionStep::Finish(final_status) => {
                 let summary = match final_status {
@@ -297,6 +422,30 @@ impl Handler<StageFinished> for ExecutionActor {
                 self.end(final_status, summary, ctx);
             }
         }
+    }
+}
+
+impl ExecutionActor {
+    /// The automatic retry of a failed stage (`onFailure` RETRY): the stage runs again with
+    /// the runs the mode keeps; the execution never leaves InProgress.
+    fn retry_in_place(&mut self, idx: usize, mode: RetryMode, ctx: &mut Context<Self>) {
+        let stage = self.plan.stages[idx].name.clone();
+        let runs = self.shared.records.actions_of_execution(&self.record.id);
+        let discarded = plan::retry_discards(&runs, &stage, mode);
+        self.persist(|r| {
+            if let Some(run) = r.stages.get_mut(&stage) {
+                run.auto_retries += 1;
+                run.latest_retry_trigger = Some(RetryTrigger::AutomatedStageRetry);
+            }
+            r.error_details = None;
+            r.retry = Some(StageRetry {
+                stage: stage.clone(),
+                mode,
+                discarded,
+            });
+        });
+        let prior = self.restore();
+        self.start_stage(idx, prior, Entry::Retried, ctx);
     }
 }
 
@@ -390,5 +539,7 @@ pub fn new_record(
         error_details: None,
         client_request_token,
         source_overrides,
+        retry: None,
+        rollback: None,
     }
 }

@@ -85,6 +85,42 @@ pub struct Approve {
     pub by: String,
 }
 
+/// Retries a stage of an execution that failed or was stopped there (RetryStageExecution).
+#[derive(Message)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct RetryStage {
+    pub key: PipelineKey,
+    pub stage: String,
+    pub execution_id: String,
+    pub mode: super::status::RetryMode,
+    /// The pipeline's current version (a retry of an execution of another one is refused).
+    pub current_version: i64,
+}
+
+/// Starts a ROLLBACK execution of one stage (RollbackStage, or a stage's `onFailure`
+/// ROLLBACK result); answers the new execution's id.
+#[derive(Message)]
+#[rtype(result = "Result<String, EngineError>")]
+pub struct RollbackStage {
+    pub key: PipelineKey,
+    /// The version the rollback runs (the current one; for an automated rollback, the version
+    /// the failed execution ran).
+    pub spec: Arc<PipelineSpec>,
+    pub stage: String,
+    pub target: RollbackTo,
+    pub trigger: super::records::Trigger,
+}
+
+/// The execution a rollback returns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackTo {
+    /// The one RollbackStage names.
+    Execution(String),
+    /// The newest that succeeded in the stage (automated rollback), asked by the execution
+    /// that just failed there and is about to leave the stage.
+    LastSuccess { failed: String },
+}
+
 /// A pipeline was deleted (its records are already gone): its executions are abandoned.
 #[derive(Message)]
 #[rtype(result = "()")]

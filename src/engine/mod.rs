@@ -7,9 +7,10 @@
 //!          └─ ActionActor   one provider run, cancellable
 //! ```
 //! Children report up with messages (`messages.rs`); the plan (`plan.rs`) and the status state
-//! machine (`status.rs`) are pure. Every status change is persisted (`records.rs`) before it is
-//! visible and published once on the internal event bus (`events.rs`). Reads come from the
-//! records, never from an actor's mailbox. All actors live on one engine arbiter (thread).
+//! machine (`status.rs`) are pure. Retries and rollbacks of a stage go through the supervisor
+//! (`rerun.rs`). Every status change is persisted (`records.rs`) before it is visible and
+//! published once on the internal event bus (`events.rs`). Reads come from the records, never
+//! from an actor's mailbox. All actors live on one engine arbiter (thread).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,11 +22,13 @@ pub mod action;
 pub mod errors;
 pub mod events;
 pub mod execution;
+pub mod jobs;
 pub mod messages;
 pub mod plan;
 pub mod ports;
 pub mod providers;
 pub mod records;
+pub mod rerun;
 pub mod spec;
 pub mod stage;
 pub mod status;
@@ -144,6 +147,11 @@ impl Engine {
         &self.shared.bus
     }
 
+    /// The jobs of Custom and ThirdParty actions, as job workers poll and answer them.
+    pub fn jobs(&self) -> &jobs::JobQueue {
+        self.shared.providers.jobs()
+    }
+
     /// Starts an execution: its record is written (and visible to reads) before this returns,
     /// then its actor is launched. A repeated `client_request_token` returns the execution that
     /// token started.
@@ -221,6 +229,50 @@ impl Engine {
             .await?
     }
 
+    /// Retries a stage of an execution that failed or was stopped there: the same execution
+    /// runs again from that stage (`mode` says which of its actions run again).
+    pub async fn retry_stage(
+        &self,
+        key: &PipelineKey,
+        stage: &str,
+        execution_id: &str,
+        mode: status::RetryMode,
+        current_version: i64,
+    ) -> Result<(), EngineError> {
+        self.shared
+            .supervisor
+            .send(messages::RetryStage {
+                key: key.clone(),
+                stage: stage.to_string(),
+                execution_id: execution_id.to_string(),
+                mode,
+                current_version,
+            })
+            .await?
+    }
+
+    /// Starts a ROLLBACK execution that runs `stage` of `spec` (the current version) again
+    /// with the artifacts and variables of `target`; returns its id.
+    pub async fn rollback_stage(
+        &self,
+        key: &PipelineKey,
+        spec: Arc<PipelineSpec>,
+        stage: &str,
+        target: &str,
+        trigger: Trigger,
+    ) -> Result<String, EngineError> {
+        self.shared
+            .supervisor
+            .send(messages::RollbackStage {
+                key: key.clone(),
+                spec,
+                stage: stage.to_string(),
+                target: messages::RollbackTo::Execution(target.to_string()),
+                trigger,
+            })
+            .await?
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub async fn put_approval_result(
         &self,
@@ -255,6 +307,7 @@ impl Engine {
     /// Forgets everything (`/_simfra/reset`): live executions are abandoned, records cleared.
     pub fn reset(&self) {
         self.shared.records.clear();
+        self.shared.providers.jobs().clear();
         self.shared.supervisor.do_send(messages::ResetAll);
     }
 
@@ -271,3 +324,5 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rerun;

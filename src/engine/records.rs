@@ -3,9 +3,10 @@
 //!
 //! Every change is written to the store before it becomes visible in memory, so reads
 //! (`GetPipelineState`, `ListPipelineExecutions`, ...) come from here and never wait on an actor.
-//! Each record has one writer: an execution's record is written by its execution actor, an
-//! action execution's by its action actor, runtime state by the supervisor (and the
-//! "latest" pointers by whoever starts the stage or action, under the same lock).
+//! Each record has one writer: an execution's record is written by its execution actor (or by
+//! the supervisor when it accepts a retry of an execution that no actor runs any more), an
+//! action execution's by its action actor, runtime state by the supervisor (and the "latest"
+//! pointers by whoever starts the stage or action, under the same lock).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -14,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use super::spec::{ActionTypeSpec, ExecutionMode, PipelineKey, PipelineSpec};
 use super::status::{
-    ActionExecutionStatus, PipelineExecutionStatus, StageExecutionStatus, StopMode,
+    ActionExecutionStatus, PipelineExecutionStatus, RetryMode, RetryTrigger, StageExecutionStatus,
+    StopMode,
 };
 use crate::clock::Timestamp;
 use crate::store::{Batch, Store, StoreError};
@@ -61,6 +63,31 @@ pub struct StageRun {
     pub status: StageExecutionStatus,
     pub started: Timestamp,
     pub updated: Timestamp,
+    /// Retries of the stage in this execution (`retryStageMetadata`).
+    #[serde(default)]
+    pub manual_retries: u32,
+    #[serde(default)]
+    pub auto_retries: u32,
+    #[serde(default)]
+    pub latest_retry_trigger: Option<RetryTrigger>,
+}
+
+/// A retry of a stage that has not finished yet: which earlier action executions of the stage
+/// no longer count (so that a restart in the middle of it resumes the retry, not the old run).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageRetry {
+    pub stage: String,
+    pub mode: RetryMode,
+    pub discarded: Vec<String>,
+}
+
+/// What a ROLLBACK execution rolls back (`rollbackMetadata`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RollbackOf {
+    /// The execution whose artifacts and variables the stage runs with again.
+    pub target: String,
+    /// The one stage the rollback runs.
+    pub stage: String,
 }
 
 /// One pipeline execution.
@@ -90,6 +117,12 @@ pub struct ExecutionRecord {
     pub client_request_token: Option<String>,
     /// Source revisions pinned at start: action name -> (revision type, value).
     pub source_overrides: BTreeMap<String, (String, String)>,
+    /// Set while a retry of a stage runs (cleared when that stage finishes).
+    #[serde(default)]
+    pub retry: Option<StageRetry>,
+    /// Set on ROLLBACK executions.
+    #[serde(default)]
+    pub rollback: Option<RollbackOf>,
 }
 
 /// One run of one action.
@@ -191,6 +224,9 @@ impl Records {
             .collect();
         executions.sort_by_key(|e| e.seq);
         for e in executions {
+            if !e.status.is_terminal() {
+                *inner.in_flight.entry(e.key.clone()).or_default() += 1;
+            }
             inner
                 .by_pipeline
                 .entry(e.key.clone())
@@ -270,6 +306,9 @@ impl Records {
         let mut batch = Batch::new();
         batch.put(EXECUTIONS, exec_key(&rec.key, &rec.id), &rec);
         self.store.apply(&batch)?;
+        if !rec.status.is_terminal() {
+            *inner.in_flight.entry(rec.key.clone()).or_default() += 1;
+        }
         inner
             .by_pipeline
             .entry(rec.key.clone())
@@ -300,6 +339,9 @@ impl Records {
             if let Some(n) = inner.in_flight.get_mut(&next.key) {
                 *n = n.saturating_sub(1);
             }
+        } else if !was_in_flight && !next.status.is_terminal() {
+            // A retried execution is in flight again.
+            *inner.in_flight.entry(next.key.clone()).or_default() += 1;
         }
         inner.executions.insert(id.to_string(), next.clone());
         Ok(Some(next))

@@ -62,7 +62,7 @@ pub struct PipelineSpec {
     pub version: i64,
     pub role_arn: String,
     pub execution_mode: ExecutionMode,
-    /// Whether this is a V2 pipeline (pipeline-level variables).
+    /// Whether this is a V2 pipeline (pipeline-level variables, stage rollback).
     pub v2: bool,
     /// The artifact store bucket of the pipeline's region.
     pub artifact_bucket: String,
@@ -74,6 +74,9 @@ pub struct PipelineSpec {
 pub struct StageSpec {
     pub name: String,
     pub actions: Vec<ActionSpec>,
+    /// The declared `onFailure` result (without rules: rules are not evaluated yet).
+    #[serde(default)]
+    pub on_failure: Option<super::status::FailurePolicy>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]

@@ -7,6 +7,9 @@
 //! - QUEUED: one execution per stage; waiting executions enter in start order.
 //! - PARALLEL: no locks; only a disabled transition holds executions (decision: each waits
 //!   until the transition is enabled again, then all enter).
+//!
+//! Retries and rollbacks of a stage are handled in `rerun.rs`. A ROLLBACK execution holds the
+//! stage's lock like any execution but does not count as "newer" for supersession.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -23,22 +26,22 @@ use super::Shared;
 use crate::clock::Timestamp;
 
 #[derive(Default)]
-struct Gate {
-    occupant: Option<String>,
+pub(super) struct Gate {
+    pub(super) occupant: Option<String>,
     /// Waiting executions: (seq, id, mode), in arrival order.
-    waiting: VecDeque<(u64, String, ExecutionMode)>,
+    pub(super) waiting: VecDeque<(u64, String, ExecutionMode)>,
     /// The newest execution (by start order) that has entered this stage.
     newest_entered: u64,
 }
 
 pub struct Supervisor {
     shared: Option<Shared>,
-    executions: HashMap<String, Addr<ExecutionActor>>,
+    pub(super) executions: HashMap<String, Addr<ExecutionActor>>,
     /// The pipeline of each live execution.
-    execution_keys: HashMap<String, PipelineKey>,
+    pub(super) execution_keys: HashMap<String, PipelineKey>,
     actions: HashMap<String, Addr<ActionActor>>,
     /// Gates by pipeline, then by stage name.
-    gates: HashMap<PipelineKey, HashMap<String, Gate>>,
+    pub(super) gates: HashMap<PipelineKey, HashMap<String, Gate>>,
     /// Answers for approvals whose action actor is being re-attached after a restart.
     early_answers: HashMap<String, Vec<PendingAnswer>>,
 }
@@ -60,13 +63,13 @@ impl Supervisor {
         }
     }
 
-    fn shared(&self) -> &Shared {
+    pub(super) fn shared(&self) -> &Shared {
         self.shared
             .as_ref()
             .expect("the supervisor is initialised before use")
     }
 
-    fn publish_inbound(&self, key: &PipelineKey, stage: &str) {
+    pub(super) fn publish_inbound(&self, key: &PipelineKey, stage: &str) {
         let ids: Vec<String> = self
             .gates
             .get(key)
@@ -88,12 +91,26 @@ impl Supervisor {
         }
     }
 
-    fn grant(&mut self, key: &PipelineKey, stage: &str, id: &str, seq: u64, mode: ExecutionMode) {
+    pub(super) fn grant(
+        &mut self,
+        key: &PipelineKey,
+        stage: &str,
+        id: &str,
+        seq: u64,
+        mode: ExecutionMode,
+    ) {
+        let rollback = self
+            .shared()
+            .records
+            .execution(id)
+            .is_some_and(|r| r.rollback.is_some());
         let gate = self.gate_mut(key, stage);
         if mode != ExecutionMode::Parallel {
             gate.occupant = Some(id.to_string());
         }
-        gate.newest_entered = gate.newest_entered.max(seq);
+        if !rollback {
+            gate.newest_entered = gate.newest_entered.max(seq);
+        }
         if let Some(addr) = self.executions.get(id) {
             addr.do_send(EnterStage {
                 stage: stage.to_string(),
@@ -101,7 +118,7 @@ impl Supervisor {
         }
     }
 
-    fn gate_mut(&mut self, key: &PipelineKey, stage: &str) -> &mut Gate {
+    pub(super) fn gate_mut(&mut self, key: &PipelineKey, stage: &str) -> &mut Gate {
         if !self.gates.contains_key(key) {
             self.gates.insert(key.clone(), HashMap::new());
         }
@@ -175,7 +192,9 @@ impl Supervisor {
                 if rec.execution_mode != ExecutionMode::Parallel {
                     gate.occupant = Some(rec.id.clone());
                 }
-                gate.newest_entered = gate.newest_entered.max(rec.seq);
+                if rec.rollback.is_none() {
+                    gate.newest_entered = gate.newest_entered.max(rec.seq);
+                }
             }
         }
         for rec in in_flight {

@@ -14,7 +14,7 @@ use crate::bus::EventBus;
 use crate::store::Store;
 
 /// Succeeds at once, emitting `Out=<configuration Value>`.
-struct Instant;
+pub(super) struct Instant;
 impl Provider for Instant {
     fn start(&self, job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction> {
         let mut vars = BTreeMap::new();
@@ -31,7 +31,7 @@ impl Provider for Instant {
 }
 
 /// Fails at once.
-struct Failing;
+pub(super) struct Failing;
 impl Provider for Failing {
     fn start(&self, _job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction> {
         reporter.failed("JobFailed", "scripted failure");
@@ -39,7 +39,7 @@ impl Provider for Failing {
     }
 }
 
-fn action(name: &str, provider: &str, run_order: u32) -> ActionSpec {
+pub(super) fn action(name: &str, provider: &str, run_order: u32) -> ActionSpec {
     let category = if provider == "Manual" {
         "Approval"
     } else {
@@ -64,7 +64,7 @@ fn action(name: &str, provider: &str, run_order: u32) -> ActionSpec {
     }
 }
 
-fn spec(mode: ExecutionMode, stages: Vec<(&str, Vec<ActionSpec>)>) -> Arc<PipelineSpec> {
+pub(super) fn spec(mode: ExecutionMode, stages: Vec<(&str, Vec<ActionSpec>)>) -> Arc<PipelineSpec> {
     Arc::new(PipelineSpec {
         name: "p".into(),
         version: 1,
@@ -77,13 +77,14 @@ fn spec(mode: ExecutionMode, stages: Vec<(&str, Vec<ActionSpec>)>) -> Arc<Pipeli
             .map(|(name, actions)| StageSpec {
                 name: name.into(),
                 actions,
+                on_failure: None,
             })
             .collect(),
         variables: vec![],
     })
 }
 
-fn engine() -> Engine {
+pub(super) fn engine() -> Engine {
     let mut providers = Providers::new();
     providers.register("Build", "AWS", "Instant", Arc::new(Instant));
     providers.register("Build", "AWS", "Failing", Arc::new(Failing));
@@ -96,11 +97,11 @@ fn engine() -> Engine {
     .unwrap()
 }
 
-fn key() -> PipelineKey {
+pub(super) fn key() -> PipelineKey {
     PipelineKey::new("000000000000", "us-east-1", "p")
 }
 
-async fn start(engine: &Engine, spec: &Arc<PipelineSpec>) -> String {
+pub(super) async fn start(engine: &Engine, spec: &Arc<PipelineSpec>) -> String {
     engine
         .start_execution(StartRequest {
             key: key(),
@@ -118,7 +119,7 @@ async fn start(engine: &Engine, spec: &Arc<PipelineSpec>) -> String {
 
 /// Waits until `f` holds for the records: woken by events, and re-checked every few
 /// milliseconds for changes that publish none (queues in front of stages).
-async fn until(engine: &Engine, what: &str, f: impl Fn(&Records) -> bool) {
+pub(super) async fn until(engine: &Engine, what: &str, f: impl Fn(&Records) -> bool) {
     let mut rx = engine.bus().subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !f(engine.records()) {
@@ -129,11 +130,11 @@ async fn until(engine: &Engine, what: &str, f: impl Fn(&Records) -> bool) {
     }
 }
 
-fn status(engine: &Engine, id: &str) -> PipelineExecutionStatus {
+pub(super) fn status(engine: &Engine, id: &str) -> PipelineExecutionStatus {
     engine.records().execution(id).unwrap().status
 }
 
-fn token(engine: &Engine, stage: &str, action: &str) -> Option<String> {
+pub(super) fn token(engine: &Engine, stage: &str, action: &str) -> Option<String> {
     engine
         .records()
         .latest_action(&key(), stage, action)
@@ -141,7 +142,7 @@ fn token(engine: &Engine, stage: &str, action: &str) -> Option<String> {
         .and_then(|a| a.token)
 }
 
-async fn approve(engine: &Engine, stage: &str, action: &str) {
+pub(super) async fn approve(engine: &Engine, stage: &str, action: &str) {
     let t = token(engine, stage, action).expect("an approval is pending");
     engine
         .put_approval_result(&key(), stage, action, &t, true, None, "me".into())
@@ -149,7 +150,7 @@ async fn approve(engine: &Engine, stage: &str, action: &str) {
         .unwrap();
 }
 
-fn run<F: std::future::Future<Output = ()>>(f: F) {
+pub(super) fn run<F: std::future::Future<Output = ()>>(f: F) {
     actix::System::new().block_on(f);
 }
 

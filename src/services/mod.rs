@@ -110,6 +110,7 @@ pub fn register_all(
             work_dir: store.blob_root().join("engine-work"),
         }),
     );
+    providers.set_job_artifact_store(object_port.clone());
     providers.register(
         "Deploy",
         "AWS",

@@ -13,6 +13,7 @@ use super::spec::{ActionSpec, PipelineKey};
 pub mod codebuild;
 pub mod codecommit;
 pub mod codedeploy;
+pub mod jobs;
 pub mod manual;
 pub mod s3;
 
@@ -122,10 +123,13 @@ impl Provider for NotBuilt {
     }
 }
 
-/// The providers of this server, by `(category, owner, provider)`.
+/// The providers of this server, by `(category, owner, provider)`. Custom and ThirdParty
+/// action types without a provider of their own are job-worker actions on `jobs`.
 #[derive(Default, Clone)]
 pub struct Providers {
     map: HashMap<(String, String, String), Arc<dyn Provider>>,
+    jobs: Arc<crate::engine::jobs::JobQueue>,
+    job_objects: Option<Arc<dyn crate::engine::ports::ObjectStore>>,
 }
 
 impl Providers {
@@ -164,9 +168,27 @@ impl Providers {
             .get(&(t.category.clone(), t.owner.clone(), t.provider.clone()))
         {
             Some(p) => p.clone(),
+            None if t.owner == "Custom" || t.owner == "ThirdParty" => {
+                Arc::new(jobs::JobWorkerAction {
+                    queue: self.jobs.clone(),
+                    objects: self.job_objects.clone(),
+                })
+            }
             None => Arc::new(NotBuilt {
                 what: format!("{}/{}/{}", t.owner, t.category, t.provider),
             }),
         }
+    }
+}
+
+impl Providers {
+    /// The job queue of Custom and ThirdParty actions (PollForJobs and its kin read it).
+    pub fn jobs(&self) -> &Arc<crate::engine::jobs::JobQueue> {
+        &self.jobs
+    }
+
+    /// The artifact store job-worker actions create a missing artifact bucket in.
+    pub fn set_job_artifact_store(&mut self, objects: Arc<dyn crate::engine::ports::ObjectStore>) {
+        self.job_objects = Some(objects);
     }
 }

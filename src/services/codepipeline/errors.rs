@@ -187,7 +187,29 @@ impl From<crate::engine::EngineError> for CodePipelineError {
             G::Validation(m) => CodePipelineError::Validation(m),
             G::Conflict(m) => CodePipelineError::Conflict(m),
             G::LimitExceeded(m) => CodePipelineError::ConcurrentPipelineExecutionsLimitExceeded(m),
+            G::StageNotRetryable(m) => CodePipelineError::StageNotRetryable(m),
+            G::NotLatestExecution(m) => CodePipelineError::NotLatestPipelineExecution(m),
+            G::UnableToRollback(m) => CodePipelineError::UnableToRollbackStage(m),
+            G::ExecutionOutdated(m) => CodePipelineError::PipelineExecutionOutdated(m),
             G::Internal(m) => CodePipelineError::Internal(m),
+        }
+    }
+}
+
+/// The job queue's refusals (job workers) in AWS's words.
+impl From<crate::engine::jobs::JobError> for CodePipelineError {
+    fn from(e: crate::engine::jobs::JobError) -> Self {
+        use crate::engine::jobs::JobError as J;
+        let message = e.to_string();
+        match e {
+            J::NotFound(_) => CodePipelineError::JobNotFound(message),
+            J::InvalidNonce(_) => CodePipelineError::InvalidNonce(message),
+            J::InvalidClientToken(_) => CodePipelineError::InvalidClientToken(message),
+            J::InvalidState(_) => CodePipelineError::InvalidJobState(message),
+            J::Validation(_) => CodePipelineError::Validation(message),
+            J::OutputVariablesTooLarge(_) => {
+                CodePipelineError::OutputVariablesSizeExceeded(message)
+            }
         }
     }
 }

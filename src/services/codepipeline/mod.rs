@@ -2,8 +2,9 @@
 //! custom action types, webhooks, tags), registered on the `CodePipeline_20150709` target.
 //!
 //! It owns the declarations and their validation; it does not run executions. The
-//! execution-side operations (start/stop, state, approvals, job workers, ...) are answered by
-//! the engine once it is wired in; until then they are registered as "not yet" and say so. The
+//! execution-side operations (start/stop, state, approvals, job workers, retries, ...) are
+//! answered by the engine (`executions/` registers them over the "not yet" entries made here);
+//! those the engine does not offer yet keep answering "not yet" and say so. The
 //! engine reads declarations through [`CodePipeline::pipeline`] and hears about created,
 //! updated and deleted pipelines through a [`PipelineObserver`].
 
@@ -133,7 +134,8 @@ impl ServiceHandle for Handle {
     }
 }
 
-/// Operations of the execution side, answered by the engine once it is wired in.
+/// Operations of the execution side: registered here as "not yet", then replaced by the
+/// engine's handlers (`executions/`) for every one the engine offers.
 const ENGINE_OPERATIONS: &[&str] = &[
     "StartPipelineExecution",
     "StopPipelineExecution",
@@ -172,7 +174,8 @@ macro_rules! bind {
     };
 }
 
-/// The operation table: the 19 control-plane operations, and the engine's 25 as "not yet".
+/// The operation table: the 19 control-plane operations, and the engine's 25 as "not yet"
+/// until `executions/` registers those it offers.
 pub fn service(svc: &Arc<CodePipeline>) -> JsonService {
     use handlers as h;
     let mut json = JsonService::new("CodePipeline_20150709", "codepipeline");
@@ -200,7 +203,7 @@ pub fn service(svc: &Arc<CodePipeline>) -> JsonService {
     for name in ENGINE_OPERATIONS {
         json = json.not_yet(
             name,
-            "pipeline executions are run by the execution engine, which is not wired in yet",
+            "this part of the execution engine is not built in simfra yet",
         );
     }
     json

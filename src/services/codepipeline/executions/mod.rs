@@ -1,6 +1,7 @@
-//! The execution side of CodePipeline: starting, stopping and observing executions, manual
-//! approvals and stage transitions. Thin handlers over the engine (`crate::engine`), which
-//! runs the executions; reads come from the engine's records, never from an actor.
+//! The execution side of CodePipeline: starting, stopping, retrying, rolling back and
+//! observing executions, manual approvals and stage transitions. Thin handlers over the engine
+//! (`crate::engine`), which runs the executions; reads come from the engine's records, never
+//! from an actor.
 //!
 //! Decisions where AWS is ambiguous (also in the README):
 //! - `Outbound` transitions of stage N are the `Inbound` transition of stage N+1; the first
@@ -18,11 +19,15 @@ use super::CodePipeline;
 use crate::engine::spec::{
     ActionSpec, ActionTypeSpec, ExecutionMode, PipelineKey, PipelineSpec, StageSpec, VariableSpec,
 };
+use crate::engine::status::{FailurePolicy, RetryMode};
 use crate::engine::{Engine, StartRequest, Trigger};
 use crate::protocol::validate::{CharClass, Violations};
 use crate::protocol::{AwsEnum, JsonService, RequestContext};
 
+pub mod job_model;
+pub mod jobs;
 pub mod model;
+pub mod rerun;
 pub mod views;
 
 use model::*;
@@ -58,6 +63,7 @@ pub fn spec_of(decl: &PipelineDeclaration, version: i64, region: &str) -> Pipeli
             .iter()
             .map(|s| StageSpec {
                 name: s.name.clone(),
+                on_failure: failure_policy(s),
                 actions: s
                     .actions
                     .iter()
@@ -94,6 +100,35 @@ pub fn spec_of(decl: &PipelineDeclaration, version: i64, region: &str) -> Pipeli
                 default_value: v.default_value.clone(),
             })
             .collect(),
+    }
+}
+
+/// A stage's `onFailure` result as the engine applies it. Decision: only a result without
+/// `conditions` engages (rules are not evaluated yet, so a result that depends on them does
+/// not engage); RETRY without a `retryConfiguration` retries the failed actions.
+fn failure_policy(stage: &super::model::StageDeclaration) -> Option<FailurePolicy> {
+    use super::model::{ConditionResult, StageRetryMode};
+    let on_failure = stage.on_failure.as_ref()?;
+    if on_failure
+        .conditions
+        .as_ref()
+        .is_some_and(|c| !c.is_empty())
+    {
+        return None;
+    }
+    match on_failure.result.as_ref()? {
+        ConditionResult::Rollback => Some(FailurePolicy::Rollback),
+        ConditionResult::Retry => {
+            let mode = on_failure
+                .retry_configuration
+                .as_ref()
+                .and_then(|r| r.retry_mode.as_ref());
+            Some(FailurePolicy::Retry(match mode {
+                Some(StageRetryMode::AllActions) => RetryMode::AllActions,
+                _ => RetryMode::FailedActions,
+            }))
+        }
+        _ => None,
     }
 }
 
@@ -637,7 +672,7 @@ pub async fn enable_stage_transition(
 /// Registers the execution operations (replacing their "not yet" entries).
 pub fn register(mut json: JsonService, ex: &Arc<Executions>) -> JsonService {
     // Synchronous operations read records or start an execution; asynchronous ones wait for
-    // the engine's answer (stop, approvals, transitions).
+    // the engine's answer (stop, approvals, transitions, retries, rollbacks).
     macro_rules! sync_ops {
         ($($name:literal => $handler:path),+ $(,)?) => {$(
             let e = ex.clone();
@@ -662,7 +697,10 @@ pub fn register(mut json: JsonService, ex: &Arc<Executions>) -> JsonService {
         "PutApprovalResult" => put_approval_result,
         "DisableStageTransition" => disable_stage_transition,
         "EnableStageTransition" => enable_stage_transition,
+        "RetryStageExecution" => rerun::retry_stage_execution,
+        "RollbackStage" => rerun::rollback_stage,
     );
+    json = jobs::register(json, ex);
     json
 }
 

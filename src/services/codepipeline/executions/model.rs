@@ -1,5 +1,6 @@
 //! Wire types of the execution-side CodePipeline operations (botocore `codepipeline`
-//! 2015-07-09): starting, stopping and observing executions, approvals and transitions.
+//! 2015-07-09): starting, stopping, retrying, rolling back and observing executions, approvals
+//! and transitions.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::aws_enum;
 use crate::clock::Timestamp;
 use crate::engine::status::{ActionExecutionStatus, PipelineExecutionStatus, StageExecutionStatus};
+pub use crate::services::codepipeline::model::StageRetryMode;
 
 aws_enum!(ApprovalStatus { Approved = "Approved", Rejected = "Rejected" });
 aws_enum!(StageTransitionType { Inbound = "Inbound", Outbound = "Outbound" });
@@ -145,7 +147,53 @@ pub struct EnableStageTransitionInput {
     pub transition_type: StageTransitionType,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryStageExecutionInput {
+    pub pipeline_name: String,
+    pub stage_name: String,
+    pub pipeline_execution_id: String,
+    pub retry_mode: StageRetryMode,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackStageInput {
+    pub pipeline_name: String,
+    pub stage_name: String,
+    pub target_pipeline_execution_id: String,
+}
+
 // ---- outputs -----------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryStageExecutionOutput {
+    pub pipeline_execution_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackStageOutput {
+    pub pipeline_execution_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryStageMetadata {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_stage_retry_attempt: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manual_stage_retry_attempt: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest_retry_trigger: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineRollbackMetadata {
+    pub rollback_target_pipeline_execution_id: String,
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -253,6 +301,8 @@ pub struct StageState {
     pub action_states: Vec<ActionState>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_execution: Option<StageExecution>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_stage_metadata: Option<RetryStageMetadata>,
 }
 
 #[derive(Debug, Serialize)]
@@ -308,6 +358,8 @@ pub struct PipelineExecution {
     pub trigger: ExecutionTrigger,
     pub execution_mode: String,
     pub execution_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_metadata: Option<PipelineRollbackMetadata>,
 }
 
 #[derive(Debug, Serialize)]
@@ -349,6 +401,8 @@ pub struct PipelineExecutionSummary {
     pub stop_trigger: Option<StopExecutionTrigger>,
     pub execution_mode: String,
     pub execution_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_metadata: Option<PipelineRollbackMetadata>,
 }
 
 #[derive(Debug, Serialize)]

@@ -22,6 +22,23 @@ fn trigger(r: &ExecutionRecord) -> ExecutionTrigger {
     }
 }
 
+fn rollback_metadata(r: &ExecutionRecord) -> Option<PipelineRollbackMetadata> {
+    r.rollback.as_ref().map(|rb| PipelineRollbackMetadata {
+        rollback_target_pipeline_execution_id: rb.target.clone(),
+    })
+}
+
+/// `retryStageMetadata` of the stage's latest run, once it has been retried.
+fn retry_metadata(r: &ExecutionRecord, stage: &str) -> Option<RetryStageMetadata> {
+    let run = r.stages.get(stage)?;
+    let trigger = run.latest_retry_trigger?;
+    Some(RetryStageMetadata {
+        auto_stage_retry_attempt: Some(i64::from(run.auto_retries)),
+        manual_stage_retry_attempt: Some(i64::from(run.manual_retries)),
+        latest_retry_trigger: Some(trigger.as_str().to_string()),
+    })
+}
+
 fn stage_execution(r: &ExecutionRecord, stage: &str) -> Option<StageExecution> {
     r.stages.get(stage).map(|run| StageExecution {
         pipeline_execution_id: r.id.clone(),
@@ -63,11 +80,16 @@ pub fn pipeline_state(
         .iter()
         .enumerate()
         .map(|(i, stage)| {
-            let latest = runtime
+            let latest_record = runtime
                 .stage_latest
                 .get(&stage.name)
-                .and_then(|id| records.execution(id))
-                .and_then(|r| stage_execution(&r, &stage.name));
+                .and_then(|id| records.execution(id));
+            let latest = latest_record
+                .as_ref()
+                .and_then(|r| stage_execution(r, &stage.name));
+            let retry_stage_metadata = latest_record
+                .as_ref()
+                .and_then(|r| retry_metadata(r, &stage.name));
             let inbound: Vec<StageExecution> = runtime
                 .inbound
                 .get(&stage.name)
@@ -136,6 +158,7 @@ pub fn pipeline_state(
                 inbound_transition_state,
                 action_states,
                 latest_execution: latest,
+                retry_stage_metadata,
             }
         })
         .collect();
@@ -178,6 +201,7 @@ pub fn pipeline_execution(r: &ExecutionRecord) -> PipelineExecution {
         trigger: trigger(r),
         execution_mode: r.execution_mode.as_str().to_string(),
         execution_type: r.execution_type.clone(),
+        rollback_metadata: rollback_metadata(r),
     }
 }
 
@@ -204,6 +228,7 @@ pub fn execution_summary(r: &ExecutionRecord) -> PipelineExecutionSummary {
         }),
         execution_mode: r.execution_mode.as_str().to_string(),
         execution_type: r.execution_type.clone(),
+        rollback_metadata: rollback_metadata(r),
     }
 }
 
