@@ -28,6 +28,7 @@ pub mod job_model;
 pub mod jobs;
 pub mod model;
 pub mod rerun;
+pub mod revision;
 pub mod views;
 
 use model::*;
@@ -691,6 +692,7 @@ pub fn register(mut json: JsonService, ex: &Arc<Executions>) -> JsonService {
         "GetPipelineExecution" => get_pipeline_execution,
         "ListPipelineExecutions" => list_pipeline_executions,
         "ListActionExecutions" => list_action_executions,
+        "PutActionRevision" => revision::put_action_revision,
     );
     async_ops!(
         "StopPipelineExecution" => stop_pipeline_execution,
