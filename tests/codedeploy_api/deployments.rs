@@ -480,3 +480,82 @@ async fn stopping_and_continuing_deployments() {
     let e = cd.stop_deployment().deployment_id("bad").send().await;
     assert_eq!(err_code(e), "InvalidDeploymentIdException");
 }
+
+/// How a deployment ended, waiting for it (the runner is wired; without Docker it fails).
+async fn ended(cd: &Client, id: &str) -> aws_sdk_codedeploy::types::DeploymentInfo {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let d = cd
+            .get_deployment()
+            .deployment_id(id)
+            .send()
+            .await
+            .unwrap()
+            .deployment_info
+            .unwrap();
+        if finished(d.status().unwrap()) {
+            return d;
+        }
+        assert!(Instant::now() < deadline, "deployment {id} did not end");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_docker_or_for_other_platforms_deployments_fail_and_say_why() {
+    let server = common::start();
+    let cd = common::codedeploy(&server);
+    create_app_and_group(&cd, "shop").await;
+    let id = deploy(&cd, "app.zip").await;
+    let d = ended(&cd, &id).await;
+    assert_eq!(d.status(), Some(&DeploymentStatus::Failed));
+    let message = d
+        .error_information()
+        .unwrap()
+        .message()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("SIMFRA_DOCKER=true"), "{message}");
+
+    // A Lambda deployment fails naming the service simfra lacks.
+    cd.create_application()
+        .application_name("fn")
+        .compute_platform(ComputePlatform::Lambda)
+        .send()
+        .await
+        .unwrap();
+    cd.create_deployment_group()
+        .application_name("fn")
+        .deployment_group_name("live")
+        .service_role_arn(ROLE)
+        .deployment_config_name("CodeDeployDefault.LambdaAllAtOnce")
+        .deployment_style(
+            aws_sdk_codedeploy::types::DeploymentStyle::builder()
+                .deployment_type(DeploymentType::BlueGreen)
+                .deployment_option(DeploymentOption::WithTrafficControl)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = cd
+        .create_deployment()
+        .application_name("fn")
+        .deployment_group_name("live")
+        .revision(s3_revision("artifacts", "fn.zip", BundleType::Zip))
+        .send()
+        .await
+        .unwrap()
+        .deployment_id()
+        .unwrap()
+        .to_string();
+    let d = ended(&cd, &id).await;
+    assert_eq!(d.status(), Some(&DeploymentStatus::Failed));
+    let message = d
+        .error_information()
+        .unwrap()
+        .message()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("Lambda"), "{message}");
+}
