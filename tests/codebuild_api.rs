@@ -436,3 +436,12 @@ async fn an_eventbridge_rule_starts_a_build_with_its_input() {
         .clone();
     assert_eq!(b.source_version(), Some("v9"));
 }
+
+#[test]
+fn stop_build_without_an_id_is_an_input_error() {
+    let server = common::start();
+    let r = common::raw_json(&server, "CodeBuild_20161006.StopBuild", b"{}");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "InvalidInputException");
+    assert!(r.json()["message"].as_str().unwrap().contains("'id'"));
+}

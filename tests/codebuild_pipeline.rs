@@ -7,7 +7,6 @@
 mod codepipeline_support;
 mod common;
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use aws_sdk_codebuild::types::{
@@ -21,20 +20,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use codepipeline_support::{action, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
 use simfra::Settings;
-
-fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut out);
-        for (name, body) in files {
-            z.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            z.write_all(body.as_bytes()).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    out.into_inner()
-}
 
 const BUILDSPEC: &str = r#"version: 0.2
 env:
@@ -152,8 +137,8 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
         .send()
         .await
         .unwrap();
-    let app = zip_of(&[("buildspec.yml", BUILDSPEC), ("version.txt", "1.2.3\n")]);
-    let config = zip_of(&[("settings.txt", "answer=42\n")]);
+    let app = common::zip_files(&[("buildspec.yml", BUILDSPEC), ("version.txt", "1.2.3\n")]);
+    let config = common::zip_files(&[("settings.txt", "answer=42\n")]);
     for (key, body) in [("app.zip", app), ("config.zip", config)] {
         s3.put_object()
             .bucket("sources")
@@ -313,21 +298,11 @@ async fn abandoning_the_execution_stops_its_build() {
     let s3 = common::s3(&server);
     let cb = common::codebuild(&server);
     let cp = common::codepipeline(&server);
-    s3.create_bucket().bucket("sources").send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket("sources")
-        .versioning_configuration(
-            aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    common::versioned_bucket(&s3, "sources").await;
     s3.put_object()
         .bucket("sources")
         .key("app.zip")
-        .body(ByteStream::from(zip_of(&[("a.txt", "a")])))
+        .body(ByteStream::from(common::zip_files(&[("a.txt", "a")])))
         .send()
         .await
         .unwrap();

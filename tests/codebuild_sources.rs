@@ -122,21 +122,6 @@ fn phase<'a>(
         .unwrap_or_else(|| panic!("no phase {name}"))
 }
 
-fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
-    use std::io::Write;
-    let mut out = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut out);
-        for (name, body) in files {
-            z.start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            z.write_all(body.as_bytes()).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    out.into_inner()
-}
-
 const PRINT_SOURCE: &str = "version: 0.2\nphases:\n  build:\n    commands:\n      - cat hello.txt\n      - echo \"resolved=$CODEBUILD_RESOLVED_SOURCE_VERSION\"\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,7 +133,7 @@ async fn s3_and_codecommit_sources_land_in_the_source_directory() {
     let cb = common::codebuild(&server);
     let s3 = common::s3(&server);
     s3.create_bucket().bucket("src").send().await.unwrap();
-    let zipped = zip_of(&[
+    let zipped = common::zip_files(&[
         ("hello.txt", "hello from s3"),
         ("buildspec.yml", PRINT_SOURCE),
     ]);
@@ -350,7 +335,7 @@ async fn secondary_sources_have_their_own_directories_and_a_missing_buildspec_fa
         s3.put_object()
             .bucket("src")
             .key(key)
-            .body(ByteStream::from(zip_of(&files)))
+            .body(ByteStream::from(common::zip_files(&files)))
             .send()
             .await
             .unwrap();

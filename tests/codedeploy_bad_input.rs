@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -53,22 +52,6 @@ impl Drop for Instance {
     fn drop(&mut self) {
         let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
     }
-}
-
-/// A zip of (name, body, executable) entries; names are written as given (even `../x`).
-fn zip_of(files: &[(&str, &str, bool)]) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut out);
-        for (name, body, exec) in files {
-            let mode = if *exec { 0o755 } else { 0o644 };
-            let options = zip::write::SimpleFileOptions::default().unix_permissions(mode);
-            z.start_file(*name, options).unwrap();
-            z.write_all(body.as_bytes()).unwrap();
-        }
-        z.finish().unwrap();
-    }
-    out.into_inner()
 }
 
 fn appspec_with(event: &str, script: &str, timeout: u32) -> String {
@@ -214,14 +197,14 @@ async fn broken_revisions_and_hooks_fail_the_right_event() {
     let cd = setup(&server, &tag).await;
 
     // A hook that runs past its timeout.
-    let slow = zip_of(&[
+    let slow = common::zip_of(&[
         (
             "appspec.yml",
             &appspec_with("AfterInstall", "slow.sh", 1),
-            false,
+            0o644,
         ),
-        ("slow.sh", "#!/bin/sh\necho starting\nsleep 30\n", true),
-        ("app/index.html", "x", false),
+        ("slow.sh", "#!/bin/sh\necho starting\nsleep 30\n", 0o755),
+        ("app/index.html", "x", 0o644),
     ]);
     let id = deploy(&server, &cd, "slow.zip", slow).await;
     let started = Instant::now();
@@ -238,14 +221,14 @@ async fn broken_revisions_and_hooks_fail_the_right_event() {
     assert!(tail.contains("starting"), "{tail}");
 
     // A script that is not executable, and one that is missing.
-    let not_exec = zip_of(&[
+    let not_exec = common::zip_of(&[
         (
             "appspec.yml",
             &appspec_with("BeforeInstall", "plain.sh", 30),
-            false,
+            0o644,
         ),
-        ("plain.sh", "#!/bin/sh\ntrue\n", false),
-        ("app/index.html", "x", false),
+        ("plain.sh", "#!/bin/sh\ntrue\n", 0o644),
+        ("app/index.html", "x", 0o644),
     ]);
     let id = deploy(&server, &cd, "plain.zip", not_exec).await;
     wait(&cd, &id).await;
@@ -254,13 +237,13 @@ async fn broken_revisions_and_hooks_fail_the_right_event() {
         (event.as_str(), code.as_str()),
         ("BeforeInstall", "ScriptNotExecutable")
     );
-    let missing = zip_of(&[
+    let missing = common::zip_of(&[
         (
             "appspec.yml",
             &appspec_with("ApplicationStart", "nowhere.sh", 30),
-            false,
+            0o644,
         ),
-        ("app/index.html", "x", false),
+        ("app/index.html", "x", 0o644),
     ]);
     let id = deploy(&server, &cd, "missing.zip", missing).await;
     wait(&cd, &id).await;
@@ -271,7 +254,7 @@ async fn broken_revisions_and_hooks_fail_the_right_event() {
     );
 
     // No AppSpec, a bundle that is not a zip, and a zip that tries to write outside.
-    let no_appspec = zip_of(&[("app/index.html", "x", false)]);
+    let no_appspec = common::zip_of(&[("app/index.html", "x", 0o644)]);
     let id = deploy(&server, &cd, "no-appspec.zip", no_appspec).await;
     wait(&cd, &id).await;
     let (event, _, message, _) = failed_event(&cd, &id).await;
@@ -282,13 +265,13 @@ async fn broken_revisions_and_hooks_fail_the_right_event() {
     let (event, _, message, _) = failed_event(&cd, &id).await;
     assert_eq!(event, "DownloadBundle");
     assert!(message.contains("not a valid zip"), "{message}");
-    let slip = zip_of(&[
+    let slip = common::zip_of(&[
         (
             "appspec.yml",
             &appspec_with("AfterInstall", "x.sh", 30),
-            false,
+            0o644,
         ),
-        ("../../escaped.txt", "gotcha", false),
+        ("../../escaped.txt", "gotcha", 0o644),
     ]);
     let id = deploy(&server, &cd, "slip.zip", slip).await;
     wait(&cd, &id).await;
@@ -301,14 +284,14 @@ async fn broken_revisions_and_hooks_fail_the_right_event() {
     );
 
     // A good revision still deploys afterwards.
-    let good = zip_of(&[
+    let good = common::zip_of(&[
         (
             "appspec.yml",
             &appspec_with("ValidateService", "ok.sh", 30),
-            false,
+            0o644,
         ),
-        ("ok.sh", "#!/bin/sh\ntest -f /srv/app/index.html\n", true),
-        ("app/index.html", "good", false),
+        ("ok.sh", "#!/bin/sh\ntest -f /srv/app/index.html\n", 0o755),
+        ("app/index.html", "good", 0o644),
     ]);
     let id = deploy(&server, &cd, "good.zip", good).await;
     assert_eq!(
@@ -327,14 +310,14 @@ async fn a_target_that_disappears_mid_deployment_fails_it() {
     let instance = Instance::start(&tag);
     let server = server();
     let cd = setup(&server, &tag).await;
-    let slow = zip_of(&[
+    let slow = common::zip_of(&[
         (
             "appspec.yml",
             &appspec_with("ApplicationStart", "wait.sh", 60),
-            false,
+            0o644,
         ),
-        ("wait.sh", "#!/bin/sh\nsleep 30\n", true),
-        ("app/index.html", "x", false),
+        ("wait.sh", "#!/bin/sh\nsleep 30\n", 0o755),
+        ("app/index.html", "x", 0o644),
     ]);
     let id = deploy(&server, &cd, "wait.zip", slow).await;
     // Remove the container while ApplicationStart runs.

@@ -64,17 +64,7 @@ async fn abandoning_the_execution_stops_its_deployment() {
         z.write_all(b"#!/bin/sh\nsleep 300\n").unwrap();
         z.finish().unwrap();
     }
-    s3.create_bucket().bucket("sources").send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket("sources")
-        .versioning_configuration(
-            aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    common::versioned_bucket(&s3, "sources").await;
     s3.put_object()
         .bucket("sources")
         .key("app.zip")

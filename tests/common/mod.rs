@@ -255,3 +255,40 @@ pub fn logs(server: &TestServer) -> aws_sdk_cloudwatchlogs::Client {
 pub fn codedeploy(server: &TestServer) -> aws_sdk_codedeploy::Client {
     aws_sdk_codedeploy::Client::new(&sdk_config(&server.url()))
 }
+
+/// A zip archive of `(name, body, unix mode)` entries, names written as given (even `../x`).
+pub fn zip_of(files: &[(&str, &str, u32)]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut out);
+        for (name, body, mode) in files {
+            let options = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+            z.start_file(*name, options).unwrap();
+            z.write_all(body.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// A zip archive of plain (0644) files.
+pub fn zip_files(files: &[(&str, &str)]) -> Vec<u8> {
+    let entries: Vec<(&str, &str, u32)> = files.iter().map(|(n, b)| (*n, *b, 0o644)).collect();
+    zip_of(&entries)
+}
+
+/// Creates a bucket with versioning enabled (what an S3 pipeline source needs).
+pub async fn versioned_bucket(s3: &aws_sdk_s3::Client, name: &str) {
+    s3.create_bucket().bucket(name).send().await.unwrap();
+    s3.put_bucket_versioning()
+        .bucket(name)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}

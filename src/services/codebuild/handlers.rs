@@ -374,7 +374,15 @@ fn start_build(
     Ok(BuildOutput { build })
 }
 
-fn builds_in_order(svc: &CodeBuild, ctx: &RequestContext, project: Option<&str>) -> Vec<Build> {
+/// The ids of an account's builds (of one project, when given), newest first by default, one
+/// page of them.
+fn build_ids(
+    svc: &CodeBuild,
+    ctx: &RequestContext,
+    project: Option<&str>,
+    input: &ListBuildsInput,
+) -> Result<ListBuildsOutput> {
+    let desc = sort_order(input.sort_order.as_deref(), true)?;
     let mut builds: Vec<Build> = svc
         .state
         .builds(&ctx.account_id, &ctx.region)
@@ -382,7 +390,12 @@ fn builds_in_order(svc: &CodeBuild, ctx: &RequestContext, project: Option<&str>)
         .filter(|b| project.is_none_or(|p| b.project_name == p))
         .collect();
     builds.sort_by(|a, b| (a.start_time, &a.id).cmp(&(b.start_time, &b.id)));
-    builds
+    let mut ids: Vec<String> = builds.into_iter().map(|b| b.id).collect();
+    if desc {
+        ids.reverse();
+    }
+    let (ids, next_token) = page(&ids, input.next_token.as_deref())?;
+    Ok(ListBuildsOutput { ids, next_token })
 }
 
 fn list_builds(
@@ -390,16 +403,7 @@ fn list_builds(
     ctx: &RequestContext,
     input: ListBuildsInput,
 ) -> Result<ListBuildsOutput> {
-    let desc = sort_order(input.sort_order.as_deref(), true)?;
-    let mut ids: Vec<String> = builds_in_order(svc, ctx, None)
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    if desc {
-        ids.reverse();
-    }
-    let (ids, next_token) = page(&ids, input.next_token.as_deref())?;
-    Ok(ListBuildsOutput { ids, next_token })
+    build_ids(svc, ctx, None, &input)
 }
 
 fn list_builds_for_project(
@@ -413,16 +417,7 @@ fn list_builds_for_project(
     finish(vs)?;
     svc.state
         .require_project(&ctx.account_id, &ctx.region, &name)?;
-    let desc = sort_order(input.sort_order.as_deref(), true)?;
-    let mut ids: Vec<String> = builds_in_order(svc, ctx, Some(&name))
-        .into_iter()
-        .map(|b| b.id)
-        .collect();
-    if desc {
-        ids.reverse();
-    }
-    let (ids, next_token) = page(&ids, input.next_token.as_deref())?;
-    Ok(ListBuildsOutput { ids, next_token })
+    build_ids(svc, ctx, Some(&name), &input)
 }
 
 /// A build id from an id or an ARN.
@@ -456,6 +451,13 @@ async fn stop_build(
     ctx: &RequestContext,
     input: IdInput,
 ) -> Result<BuildOutput> {
+    // `id` is required by StopBuild (RetryBuild shares the input and takes it optionally).
+    let mut vs = Violations::new();
+    vs.required("id", &input.id);
+    if let Some(id) = &input.id {
+        vs.length("id", id, 1, usize::MAX);
+    }
+    finish(vs)?;
     let id = input.id.unwrap_or_default();
     let id = build_id(&id).to_string();
     let build = svc.stop(&ctx.account_id, &ctx.region, &id).await?;

@@ -472,3 +472,16 @@ async fn a_build_left_running_by_a_stopped_server_ends_as_fault_on_restart() {
     let reloaded = State::load(Arc::new(Store::open(dir.path()).unwrap())).unwrap();
     assert_eq!(reloaded.build(ACCOUNT, REGION, id).unwrap(), b);
 }
+
+#[tokio::test]
+async fn a_buildspec_asking_for_reports_says_they_are_not_collected() {
+    let h = Harness::new();
+    let spec = "version: 0.2\nphases:\n  build:\n    commands:\n      - echo built\nreports:\n  unit-tests:\n    files:\n      - 'report.xml'\n";
+    let b = h.run("reports", spec).await;
+    assert_eq!(b.build_status, "SUCCEEDED");
+    let log = h.log(&b).join("\n");
+    assert!(
+        log.contains("Report groups are not supported by simfra yet: the reports unit-tests"),
+        "{log}"
+    );
+}

@@ -180,6 +180,18 @@ impl Exec<'_> {
                 spec.warnings.join("; ")
             ));
         }
+        // What the buildspec asks that simfra does not do is said in the log, not skipped
+        // silently.
+        for note in &spec.notes {
+            self.log
+                .agent(format!("Not supported by simfra, ignored: {note}"));
+        }
+        if !spec.reports.is_empty() {
+            self.log.agent(format!(
+                "Report groups are not supported by simfra yet: the reports {} are not collected",
+                spec.reports.join(", ")
+            ));
+        }
         if let Some((name, _)) = spec
             .env
             .parameter_store
