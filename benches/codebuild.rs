@@ -36,7 +36,10 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json_request, plain_request, process_cpu, Conn};
+use common::{
+    env_or, json_request, load_average, millis, ms, pct, pids_named, plain_request, process_cpu,
+    sorted, Conn,
+};
 use serde_json::{json, Value};
 
 const CB: &str = "CodeBuild_20161006";
@@ -80,13 +83,6 @@ fn main() {
         eprintln!("codebuild bench: {e}");
         std::process::exit(1);
     }
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 struct Ctx {
@@ -283,11 +279,6 @@ fn phase_contexts(b: &Value) -> String {
         .join("; ")
 }
 
-/// Epoch seconds (with fractional milliseconds) as milliseconds.
-fn millis(v: &Value) -> Option<f64> {
-    v.as_f64().map(|s| (s * 1000.0).round())
-}
-
 /// Per phase: milliseconds from its `startTime` to its `endTime` (phases without an end, i.e.
 /// COMPLETED, are left out); plus "server total" (the build's `startTime` -> `endTime`) and
 /// "gaps" (the sum of time between one phase's end and the next one's start).
@@ -315,47 +306,6 @@ fn phase_millis(b: &Value) -> BTreeMap<&'static str, f64> {
         out.insert("(server: startTime -> endTime)", e - s);
     }
     out
-}
-
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v
-}
-
-/// The `q` quantile of sorted values, interpolated between the two nearest ranks (the median
-/// of an even count is the mean of the middle two).
-fn pct(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let at = (sorted.len() - 1) as f64 * q;
-    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo as f64)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// pids of the processes whose command name is one of `names` (readable `/proc` entries only).
-fn pids_named(names: &[&str]) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| names.contains(&c.trim()))
-        })
-        .collect()
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }
 
 /// Median/p90 of the phase breakdowns of `records`, one line per phase.

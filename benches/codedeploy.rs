@@ -48,7 +48,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{json_request, plain_request, process_cpu, Conn};
+use common::{
+    env_or, json_request, load_average, millis, ms, pct, pids_named, plain_request, process_cpu,
+    sorted, Conn,
+};
 use serde_json::{json, Value};
 
 const CD: &str = "CodeDeploy_20141006";
@@ -109,13 +112,6 @@ fn main() {
         eprintln!("codedeploy bench: {e}");
         std::process::exit(1);
     }
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -579,31 +575,6 @@ fn failures(targets: &[Value]) -> String {
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-/// Epoch seconds (with fractional milliseconds) as milliseconds.
-fn millis(v: &Value) -> Option<f64> {
-    v.as_f64().map(|s| (s * 1000.0).round())
-}
-
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v
-}
-
-/// The `q` quantile of sorted values, interpolated between the two nearest ranks (the median
-/// of an even count is the mean of the middle two).
-fn pct(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let at = (sorted.len() - 1) as f64 * q;
-    let (lo, hi) = (at.floor() as usize, at.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo as f64)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 /// The rows of the breakdown, in the order they are printed.
 const ROWS: [&str; 14] = [
     "create -> start (deployment)",
@@ -725,21 +696,6 @@ fn print_timeline(title: &str, d: &Deployed) {
     }
 }
 
-/// pids of the processes whose command name is one of `names` (readable `/proc` entries only).
-fn pids_named(names: &[&str]) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| names.contains(&c.trim()))
-        })
-        .collect()
-}
-
 /// CPU time of this process's waited-for children (`cutime` + `cstime`, 10 ms ticks): the
 /// `docker` CLI processes of the bound.
 fn children_cpu() -> Duration {
@@ -756,12 +712,6 @@ fn children_cpu() -> Duration {
         (Some(u), Some(s)) => Duration::from_millis((u + s) * 10),
         _ => Duration::ZERO,
     }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }
 
 // ---------------------------------------------------------------------------------------------
