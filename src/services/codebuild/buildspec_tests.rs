@@ -514,3 +514,14 @@ fn inline_or_path() {
         assert!(!is_inline(path), "{path:?}");
     }
 }
+
+#[test]
+fn an_alias_bomb_is_refused_without_expanding_it() {
+    let mut text = String::from("version: 0.2\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("expands to more than"), "{}", e.message);
+}

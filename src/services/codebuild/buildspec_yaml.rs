@@ -56,6 +56,23 @@ struct TreeBuilder {
     /// Open collections: (start line, is a mapping, anchor id, children so far).
     open: Vec<(usize, bool, usize, Vec<Node>)>,
     anchors: HashMap<usize, Node>,
+    /// Nodes built so far, aliases counted as what they expand to.
+    nodes: usize,
+    /// The line of the alias that took the document past [`MAX_NODES`].
+    too_big: Option<usize>,
+}
+
+/// Nodes a buildspec may expand to, aliases included: a guard against alias bombs (a few
+/// lines of YAML that expand to billions of nodes).
+const MAX_NODES: usize = 100_000;
+
+/// The nodes of a tree.
+fn size(n: &Node) -> usize {
+    1 + match &n.kind {
+        Kind::Scalar { .. } => 0,
+        Kind::Seq(items) => items.iter().map(size).sum(),
+        Kind::Map(pairs) => pairs.iter().map(|(k, v)| size(k) + size(v)).sum(),
+    }
 }
 
 impl TreeBuilder {
@@ -87,6 +104,7 @@ impl MarkedEventReceiver for TreeBuilder {
                 self.insert(Node { line, kind }, anchor);
             }
             Event::Scalar(text, style, anchor, tag) => {
+                self.nodes += 1;
                 let plain = style == TScalarStyle::Plain && tag.is_none();
                 let node = Node {
                     line: mark.line(),
@@ -95,13 +113,22 @@ impl MarkedEventReceiver for TreeBuilder {
                 self.insert(node, anchor);
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
+                let empty = Node {
                     line: mark.line(),
                     kind: Kind::Scalar {
                         text: String::new(),
                         plain: true,
                     },
-                });
+                };
+                let grows = self.anchors.get(&id).map_or(1, size);
+                self.nodes = self.nodes.saturating_add(grows);
+                if self.nodes > MAX_NODES {
+                    self.too_big.get_or_insert(mark.line());
+                }
+                let node = match self.too_big {
+                    Some(_) => empty,
+                    None => self.anchors.get(&id).cloned().unwrap_or(empty),
+                };
                 self.insert(node, 0);
             }
             Event::DocumentEnd => {
@@ -157,6 +184,10 @@ pub(super) fn load(text: &str) -> Result<Vec<Option<Node>>, BuildSpecError> {
     let mut builder = TreeBuilder::default();
     let mut parser = Parser::new_from_str(text);
     match parser.load(&mut builder, true) {
+        Ok(()) if builder.too_big.is_some() => err(format!(
+            "the buildspec expands to more than {MAX_NODES} YAML nodes (aliases at line {} included)",
+            builder.too_big.unwrap_or_default()
+        )),
         Ok(()) => Ok(builder.docs),
         Err(e) => err(format!("{} at line {}", e.info(), e.marker().line())),
     }
