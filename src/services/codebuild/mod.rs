@@ -406,9 +406,10 @@ impl ServiceHandle for Handle {
     }
     fn state(&self) -> String {
         if self.0.runner.runtime.is_some() {
-            "ok (builds run in Docker)".into()
+            "running (builds run in Docker)".into()
         } else {
-            "ok (SIMFRA_DOCKER is off: builds fail in PROVISIONING)".into()
+            "running (SIMFRA_DOCKER is off or Docker unreachable: builds fail in PROVISIONING)"
+                .into()
         }
     }
     fn reset(&self) {
