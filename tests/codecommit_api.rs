@@ -595,3 +595,289 @@ async fn unbuilt_operations_say_so() {
     assert_eq!(e.code(), Some("UnknownOperationException"));
     assert!(e.message().unwrap_or_default().contains("not implemented"));
 }
+
+#[tokio::test]
+async fn empty_folders_stale_parents_and_tag_pages() {
+    let server = common::start();
+    let cc = common::codecommit(&server);
+    cc.create_repository()
+        .repository_name("folders")
+        .tags("team", "web")
+        .send()
+        .await
+        .unwrap();
+    let c1 = put(&cc, "folders", "a/b/c/one.txt", "1\n", None).await;
+    let c2 = put(&cc, "folders", "a/b/c/two.txt", "2\n", Some(&c1)).await;
+    let c3 = put(&cc, "folders", "top.txt", "t\n", Some(&c2)).await;
+    let paths = |commit: String| {
+        let cc = cc.clone();
+        async move {
+            let out = cc
+                .get_differences()
+                .repository_name("folders")
+                .after_commit_specifier(commit)
+                .send()
+                .await
+                .unwrap();
+            let mut p: Vec<String> = out
+                .differences()
+                .iter()
+                .filter_map(|d| d.after_blob().and_then(|b| b.path()).map(str::to_string))
+                .collect();
+            p.sort();
+            p
+        }
+    };
+
+    // A stale parent is refused by DeleteFile and CreateCommit as by PutFile.
+    let e = cc
+        .delete_file()
+        .repository_name("folders")
+        .branch_name("main")
+        .file_path("top.txt")
+        .parent_commit_id(&c2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(e.into_service_error()),
+        "ParentCommitIdOutdatedException"
+    );
+    let e = cc
+        .create_commit()
+        .repository_name("folders")
+        .branch_name("main")
+        .parent_commit_id(&c1)
+        .delete_files(
+            DeleteFileEntry::builder()
+                .file_path("top.txt")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(e.into_service_error()),
+        "ParentCommitIdOutdatedException"
+    );
+    // Absolute paths and `..` are refused by DeleteFile and CreateCommit too.
+    for bad in ["/top.txt", "a/../top.txt"] {
+        let e = cc
+            .delete_file()
+            .repository_name("folders")
+            .branch_name("main")
+            .file_path(bad)
+            .parent_commit_id(&c3)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            code(e.into_service_error()),
+            "InvalidPathException",
+            "{bad}"
+        );
+        let e = cc
+            .create_commit()
+            .repository_name("folders")
+            .branch_name("main")
+            .parent_commit_id(&c3)
+            .put_files(
+                PutFileEntry::builder()
+                    .file_path(bad)
+                    .file_content(Blob::new("x"))
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(
+            code(e.into_service_error()),
+            "InvalidPathException",
+            "{bad}"
+        );
+    }
+
+    // Deleting the last file of a folder with keepEmptyFolders keeps the folder (.gitkeep).
+    let d1 = cc
+        .delete_file()
+        .repository_name("folders")
+        .branch_name("main")
+        .file_path("a/b/c/one.txt")
+        .parent_commit_id(&c3)
+        .keep_empty_folders(true)
+        .send()
+        .await
+        .unwrap();
+    // The folder still holds two.txt: nothing to keep.
+    assert_eq!(
+        paths(d1.commit_id.clone()).await,
+        ["a/b/c/two.txt", "top.txt"]
+    );
+    let d2 = cc
+        .delete_file()
+        .repository_name("folders")
+        .branch_name("main")
+        .file_path("a/b/c/two.txt")
+        .parent_commit_id(&d1.commit_id)
+        .keep_empty_folders(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d2.file_path(), "a/b/c/two.txt");
+    assert_eq!(
+        paths(d2.commit_id.clone()).await,
+        ["a/b/c/.gitkeep", "top.txt"]
+    );
+    let keep = cc
+        .get_file()
+        .repository_name("folders")
+        .file_path("a/b/c/.gitkeep")
+        .send()
+        .await
+        .unwrap();
+    assert!(keep.file_content().as_ref().is_empty());
+    let folder = cc
+        .get_folder()
+        .repository_name("folders")
+        .folder_path("a/b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(folder.sub_folders().len(), 1);
+
+    // Without it (the default), a delete that empties folders removes them all.
+    let c4 = put(&cc, "folders", "x/y/only.txt", "o\n", Some(&d2.commit_id)).await;
+    let d3 = cc
+        .delete_file()
+        .repository_name("folders")
+        .branch_name("main")
+        .file_path("x/y/only.txt")
+        .parent_commit_id(&c4)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        paths(d3.commit_id.clone()).await,
+        ["a/b/c/.gitkeep", "top.txt"]
+    );
+    let e = cc
+        .get_folder()
+        .repository_name("folders")
+        .folder_path("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(e.into_service_error()), "FolderDoesNotExistException");
+
+    // CreateCommit: deletes and moves that empty folders keep them with keepEmptyFolders.
+    let c5 = cc
+        .create_commit()
+        .repository_name("folders")
+        .branch_name("main")
+        .parent_commit_id(&d3.commit_id)
+        .put_files(
+            PutFileEntry::builder()
+                .file_path("p/q/one.txt")
+                .file_content(Blob::new("1"))
+                .build()
+                .unwrap(),
+        )
+        .put_files(
+            PutFileEntry::builder()
+                .file_path("m/moved.txt")
+                .file_content(Blob::new("m"))
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let c6 = cc
+        .create_commit()
+        .repository_name("folders")
+        .branch_name("main")
+        .parent_commit_id(c5.commit_id().unwrap())
+        .keep_empty_folders(true)
+        .delete_files(
+            DeleteFileEntry::builder()
+                .file_path("p/q/one.txt")
+                .build()
+                .unwrap(),
+        )
+        .put_files(
+            PutFileEntry::builder()
+                .file_path("moved.txt")
+                .source_file(
+                    aws_sdk_codecommit::types::SourceFileSpecifier::builder()
+                        .file_path("m/moved.txt")
+                        .is_move(true)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        paths(c6.commit_id().unwrap().to_string()).await,
+        [
+            "a/b/c/.gitkeep",
+            "m/.gitkeep",
+            "moved.txt",
+            "p/q/.gitkeep",
+            "top.txt"
+        ]
+    );
+    let added: Vec<&str> = c6
+        .files_added()
+        .iter()
+        .filter_map(|f| f.absolute_path())
+        .collect();
+    assert!(added.contains(&"p/q/.gitkeep"), "{added:?}");
+    // Deleting a folder's keep file is asking for the folder to go.
+    let c7 = cc
+        .create_commit()
+        .repository_name("folders")
+        .branch_name("main")
+        .parent_commit_id(c6.commit_id().unwrap())
+        .keep_empty_folders(true)
+        .delete_files(
+            DeleteFileEntry::builder()
+                .file_path("m/.gitkeep")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        paths(c7.commit_id().unwrap().to_string()).await,
+        ["a/b/c/.gitkeep", "moved.txt", "p/q/.gitkeep", "top.txt"]
+    );
+
+    // ListTagsForResource: one page (a repository holds at most 50 tags), tokens checked.
+    let arn = "arn:aws:codecommit:us-east-1:000000000000:folders";
+    let tags = cc
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().unwrap().len(), 1);
+    assert!(tags.next_token().is_none());
+    let e = cc
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .next_token("not-a-token")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(e.into_service_error()),
+        "InvalidContinuationTokenException"
+    );
+}

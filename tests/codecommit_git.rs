@@ -1,11 +1,12 @@
 //! The real `git` client against CodeCommit's smart HTTP endpoint: clone, push, fetch, shallow
 //! clones, protocol v2, API commits seen by `git pull`, rejected non-fast-forward pushes,
-//! unknown repositories, and the events a push publishes.
+//! unknown and deleted repositories, concurrent pushes, and gzip-encoded requests.
 
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use aws_sdk_codecommit::primitives::Blob;
 
@@ -240,6 +241,67 @@ async fn concurrent_pushes_to_one_branch_one_wins() {
     let x = git(&root.join("x"), &["rev-parse", "HEAD"]);
     let y = git(&root.join("y"), &["rev-parse", "HEAD"]);
     assert!(head == x || head == y);
+    // No corruption: the server's repository checks clean.
+    let mirror = root.join("mirror");
+    git(&root, &["clone", "--mirror", &u, mirror.to_str().unwrap()]);
+    git(&mirror, &["fsck", "--full", "--strict"]);
+    assert_eq!(git(&mirror, &["rev-parse", "main"]), head);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_repository_takes_no_push() {
+    let server = common::start();
+    let cc = common::codecommit(&server);
+    cc.create_repository()
+        .repository_name("gone")
+        .send()
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    std::fs::create_dir_all(&w).unwrap();
+    git(&w, &["init", "-q"]);
+    std::fs::write(w.join("a"), "a").unwrap();
+    git(&w, &["add", "."]);
+    git(&w, &["commit", "-qm", "a"]);
+    let u = url(&server, "gone");
+    git(&w, &["push", "-q", &u, "main"]);
+    cc.delete_repository()
+        .repository_name("gone")
+        .send()
+        .await
+        .unwrap();
+
+    std::fs::write(w.join("b"), "b").unwrap();
+    git(&w, &["add", "."]);
+    git(&w, &["commit", "-qm", "b"]);
+    let out = git_out(&w, &["push", &u, "main"]);
+    assert!(
+        !out.status.success(),
+        "a push to a deleted repository fails"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not found") || err.contains("404"), "{err}");
+    let out = git_out(tmp.path(), &["clone", &u, "c"]);
+    assert!(
+        !out.status.success(),
+        "a deleted repository cannot be cloned"
+    );
+
+    // A new repository of the same name starts empty: nothing of the old one comes back.
+    cc.create_repository()
+        .repository_name("gone")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(git(&w, &["ls-remote", &u]), "");
+    let branches = cc
+        .list_branches()
+        .repository_name("gone")
+        .send()
+        .await
+        .unwrap();
+    assert!(branches.branches().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,4 +347,105 @@ async fn gzip_encoded_negotiations_are_inflated() {
     );
     assert!(r.body.starts_with(b"0008NAK\n"));
     assert!(r.body.windows(4).any(|w| w == b"PACK"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_publish_their_ref_changes() {
+    use aws_sdk_eventbridge::types::Target;
+    let server = common::start();
+    let cc = common::codecommit(&server);
+    cc.create_repository()
+        .repository_name("evented")
+        .send()
+        .await
+        .unwrap();
+    let ev = common::events(&server);
+    ev.put_rule()
+        .name("codecommit-changes")
+        .event_pattern(r#"{"source":["aws.codecommit"],"detail":{"repositoryName":["evented"]}}"#)
+        .send()
+        .await
+        .unwrap();
+    ev.put_targets()
+        .rule("codecommit-changes")
+        .targets(
+            Target::builder()
+                .id("log")
+                .arn("arn:aws:logs:us-east-1:000000000000:log-group:/aws/events/codecommit")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let w = tmp.path().join("w");
+    std::fs::create_dir_all(&w).unwrap();
+    git(&w, &["init", "-q"]);
+    let u = url(&server, "evented");
+    std::fs::write(w.join("a"), "a").unwrap();
+    git(&w, &["add", "."]);
+    git(&w, &["commit", "-qm", "a"]);
+    let first = git(&w, &["rev-parse", "HEAD"]);
+    git(&w, &["push", "-q", &u, "main", "main:feature"]);
+    std::fs::write(w.join("a"), "b").unwrap();
+    git(&w, &["commit", "-qam", "b"]);
+    let second = git(&w, &["rev-parse", "HEAD"]);
+    git(&w, &["push", "-q", &u, "main", ":feature"]);
+    // A rejected push changes nothing and publishes nothing.
+    git(&w, &["reset", "-q", "--hard", &first]);
+    std::fs::write(w.join("c"), "c").unwrap();
+    git(&w, &["add", "."]);
+    git(&w, &["commit", "-qm", "c"]);
+    assert!(!git_out(&w, &["push", &u, "main"]).status.success());
+
+    let logs = common::logs(&server);
+    let mut events: Vec<serde_json::Value> = Vec::new();
+    for _ in 0..100 {
+        if let Ok(out) = logs
+            .filter_log_events()
+            .log_group_name("/aws/events/codecommit")
+            .send()
+            .await
+        {
+            events = out
+                .events()
+                .iter()
+                .map(|e| serde_json::from_str(e.message().unwrap_or_default()).unwrap())
+                .collect();
+            if events.len() >= 4 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut seen: Vec<(String, String, String, String)> = events
+        .iter()
+        .map(|e| {
+            assert_eq!(e["source"], "aws.codecommit");
+            assert_eq!(e["detail-type"], "CodeCommit Repository State Change");
+            let d = &e["detail"];
+            let s = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            (
+                s("event"),
+                s("referenceName"),
+                s("commitId"),
+                s("oldCommitId"),
+            )
+        })
+        .collect();
+    seen.sort();
+    let want = |e: &str, r: &str, c: &str, o: &str| {
+        (e.to_string(), r.to_string(), c.to_string(), o.to_string())
+    };
+    assert_eq!(
+        seen,
+        vec![
+            want("referenceCreated", "feature", &first, ""),
+            want("referenceCreated", "main", &first, ""),
+            want("referenceDeleted", "feature", "", &first),
+            want("referenceUpdated", "main", &second, &first),
+        ]
+    );
 }

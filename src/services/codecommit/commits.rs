@@ -234,6 +234,38 @@ fn write_commit(
     Ok(Written { commit, tree })
 }
 
+/// keepEmptyFolders: each folder that lost a file and is left empty keeps a `.gitkeep` file,
+/// as CodeCommit does (git holds no empty folder). Folders above it are then not empty either.
+/// Without it, empty folders simply vanish from git's tree.
+fn keep_empty_folders(dir: &Path, before: &Files, after: &mut Files) -> Result<()> {
+    let deleted: Vec<&String> = before.keys().filter(|p| !after.contains_key(*p)).collect();
+    let mut empty_blob: Option<String> = None;
+    for path in deleted {
+        let Some((folder, file)) = path.rsplit_once('/') else {
+            continue; // the repository's root is never removed
+        };
+        if file == GITKEEP {
+            continue; // deleting the folder's keep file is asking for the folder to go
+        }
+        let prefix = format!("{folder}/");
+        let occupied = after
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix));
+        if occupied {
+            continue;
+        }
+        let blob = match &empty_blob {
+            Some(b) => b.clone(),
+            None => empty_blob.insert(git::write_blob(dir, b"")?).clone(),
+        };
+        after.insert(format!("{prefix}{GITKEEP}"), ("100644".into(), blob));
+    }
+    Ok(())
+}
+
+const GITKEEP: &str = ".gitkeep";
+
 fn decode_content(b64: &str) -> Result<Vec<u8>> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.as_bytes())
@@ -332,7 +364,6 @@ fn delete_file(
     let branch = validate::branch_name(input.branch_name.as_deref())?;
     let path = validate::file_path(input.file_path.as_deref())?;
     let who = authorship(ctx, input.name, input.email, input.commit_message)?;
-    let _ = input.keep_empty_folders;
     let dir = svc.state.dir(&r);
     let lock = svc.state.lock(&r.id);
     let _guard = lock.blocking_lock();
@@ -358,6 +389,9 @@ fn delete_file(
             format!("The file {path} does not exist"),
         )
     })?;
+    if input.keep_empty_folders == Some(true) {
+        keep_empty_folders(&dir, &before, &mut after)?;
+    }
     let w = write_commit(
         svc,
         ctx,
@@ -526,6 +560,9 @@ fn create_commit(
             )
         })?;
         entry.0 = mode.git_mode().to_string();
+    }
+    if input.keep_empty_folders == Some(true) {
+        keep_empty_folders(&dir, &before, &mut after)?;
     }
     check_conflicts(&after, &written)?;
     if after == before {

@@ -208,6 +208,7 @@ fn get_repository(
 }
 
 const REPOSITORY_PAGE: usize = 1000;
+const TAG_PAGE: usize = 50;
 
 /// Tokens are the decimal offset into the sorted listing, hex-encoded.
 fn decode_offset(token: &str) -> Result<usize> {
@@ -437,7 +438,16 @@ fn list_tags_for_resource(
     input: ListTagsForResourceInput,
 ) -> Result<ListTagsForResourceOutput> {
     let r = repo_of_arn(svc, input.resource_arn.as_deref())?;
-    Ok(ListTagsForResourceOutput { tags: r.tags })
+    // A repository holds at most 50 tags, so one page holds them all; a token is still honoured.
+    let (tags, next_token) = page(
+        r.tags.into_iter().collect(),
+        input.next_token.as_deref(),
+        TAG_PAGE,
+    )?;
+    Ok(ListTagsForResourceOutput {
+        tags: tags.into_iter().collect(),
+        next_token,
+    })
 }
 
 fn branch_names(dir: &std::path::Path) -> Result<Vec<String>> {

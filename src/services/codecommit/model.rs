@@ -173,7 +173,6 @@ pub struct UntagResourceInput {
 #[serde(rename_all = "camelCase")]
 pub struct ListTagsForResourceInput {
     pub resource_arn: Option<String>,
-    #[allow(dead_code)]
     pub next_token: Option<String>,
 }
 
@@ -181,6 +180,8 @@ pub struct ListTagsForResourceInput {
 #[serde(rename_all = "camelCase")]
 pub struct ListTagsForResourceOutput {
     pub tags: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -450,7 +451,6 @@ pub struct CreateCommitInput {
     pub author_name: Option<String>,
     pub email: Option<String>,
     pub commit_message: Option<String>,
-    #[allow(dead_code)]
     pub keep_empty_folders: Option<bool>,
     pub put_files: Option<Vec<PutFileEntry>>,
     pub delete_files: Option<Vec<DeleteFileEntry>>,
