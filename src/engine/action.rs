@@ -69,6 +69,19 @@ impl ActionActor {
                 spec.configuration.clone()
             }
         };
+        // A Commands action's commands and variable values take references too.
+        if let Some(commands) = &spec.commands {
+            match commands.resolve(scope) {
+                Ok(r) => job.action.commands = Some(r),
+                Err(message) if start_error.is_none() => {
+                    start_error = Some(ErrorDetails {
+                        code: "ConfigurationError".into(),
+                        message,
+                    })
+                }
+                Err(_) => {}
+            }
+        }
         let mut input_artifacts = Vec::new();
         for name in &spec.input_artifacts {
             match inputs.iter().find(|a| &a.name == name) {

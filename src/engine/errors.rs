@@ -31,6 +31,8 @@ pub enum EngineError {
     #[error("{0}")]
     ExecutionOutdated(String),
     #[error("{0}")]
+    ConditionNotOverridable(String),
+    #[error("{0}")]
     Internal(String),
 }
 

@@ -7,6 +7,10 @@
 //! runs again here, at once; ROLLBACK asks the supervisor for a rollback before the stage is
 //! released. A manual retry (RetryStageExecution) starts a new actor for the ended execution
 //! (`rerun.rs`), which re-enters the stage like an execution resumed after a restart.
+//!
+//! A stage's conditions (`beforeEntry` once the execution is let in, `onSuccess` once every
+//! action succeeded, `onFailure` once the stage failed) are evaluated by condition actors;
+//! `execution/hooks.rs` starts them and applies what they decide.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -14,10 +18,13 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
+use super::conditions::ConditionKind;
 use super::events;
 use super::messages::*;
 use super::plan::{self, Plan};
-use super::records::{ActionRecord, ArtifactLocation, ExecutionRecord, StageRetry, StageRun};
+use super::records::{
+    ActionRecord, ArtifactLocation, ErrorDetails, ExecutionRecord, StageRetry, StageRun,
+};
 use super::spec::PipelineSpec;
 use super::stage::{StageActor, StageStart};
 use super::status::{
@@ -27,6 +34,10 @@ use super::status::{
 use super::variables::Scope;
 use super::Shared;
 use crate::clock::Timestamp;
+
+mod hooks;
+
+pub(crate) use hooks::not_overridable;
 
 /// How an execution (re)enters a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +64,8 @@ pub struct ExecutionActor {
     /// Re-entering a stage (restart, retry): the stage, with the runs of its actions that count.
     resume_in: Option<(usize, HashMap<String, ActionRecord>)>,
     entry: Entry,
+    /// The stage condition being evaluated, if any (the stage's actor is not running then).
+    evaluating: Option<hooks::Evaluating>,
     ended: bool,
 }
 
@@ -92,6 +105,7 @@ impl ExecutionActor {
             scope: Scope::default(),
             resume_in: None,
             entry,
+            evaluating: None,
             ended: false,
         };
         let prior = actor.restore();
@@ -188,6 +202,12 @@ impl ExecutionActor {
         entry: Entry,
         ctx: &mut Context<Self>,
     ) {
+        self.open_stage(idx, entry);
+        self.launch_stage(idx, prior, ctx);
+    }
+
+    /// Records that the execution is in the stage (and is its latest), with its event.
+    fn open_stage(&mut self, idx: usize, entry: Entry) {
         let stage = self.plan.stages[idx].name.clone();
         let now = Timestamp::now();
         self.persist(|r| {
@@ -200,6 +220,7 @@ impl ExecutionActor {
                 manual_retries: 0,
                 auto_retries: 0,
                 latest_retry_trigger: None,
+                conditions: BTreeMap::new(),
             });
             run.status = StageExecutionStatus::InProgress;
             run.updated = now;
@@ -225,6 +246,15 @@ impl ExecutionActor {
                 .bus
                 .publish(events::stage(&self.record, &stage, state));
         }
+    }
+
+    /// Starts the stage's actor (its runOrder groups).
+    fn launch_stage(
+        &mut self,
+        idx: usize,
+        prior: HashMap<String, ActionRecord>,
+        ctx: &mut Context<Self>,
+    ) {
         let start = StageStart {
             key: self.record.key.clone(),
             execution_id: self.record.id.clone(),
@@ -286,7 +316,7 @@ impl Actor for ExecutionActor {
             }
             if self.record.waiting {
                 self.request_entry(idx);
-            } else {
+            } else if !self.resume_condition(idx, &prior, ctx) {
                 // It held the stage when the server stopped (or is retrying it); the
                 // supervisor holds the stage's lock for it.
                 self.start_stage(idx, prior, self.entry, ctx);
@@ -332,7 +362,10 @@ impl Handler<EnterStage> for ExecutionActor {
             self.end(PipelineExecutionStatus::Stopped, None, ctx);
             return;
         }
-        self.start_stage(idx, HashMap::new(), Entry::Fresh, ctx);
+        self.open_stage(idx, Entry::Fresh);
+        if !self.begin_condition(idx, ConditionKind::BeforeEntry, ctx) {
+            self.launch_stage(idx, HashMap::new(), ctx);
+        }
     }
 }
 
@@ -343,18 +376,90 @@ impl Handler<StageFinished> for ExecutionActor {
         let Some((idx, _)) = self.in_stage.take() else {
             return;
         };
-        let now = Timestamp::now();
         let stage = msg.stage.clone();
         let status = msg.status;
-        let stopping = self.record.stop_mode.is_some();
+        // The stage's outputs are carried whatever comes next (its conditions' rules may
+        // read the variables of its actions).
+        plan::merge_artifacts(&mut self.artifacts, msg.outputs.artifacts.iter().cloned());
+        for (ns, vars) in &msg.outputs.namespaces {
+            self.scope.set_namespace(ns, vars.clone());
+        }
+        let revisions = msg.outputs.revisions.clone();
+        let failure = msg.outputs.failure.clone();
+        self.persist(|r| {
+            if r.retry.as_ref().is_some_and(|x| x.stage == stage) {
+                r.retry = None;
+            }
+            for rev in revisions {
+                r.artifact_revisions.retain(|x| x.name != rev.name);
+                r.artifact_revisions.push(rev);
+            }
+        });
+        if self.record.stop_mode.is_none() {
+            match status {
+                StageExecutionStatus::Succeeded
+                    if self.begin_condition(idx, ConditionKind::OnSuccess, ctx) =>
+                {
+                    return;
+                }
+                StageExecutionStatus::Failed if self.evaluates(idx, ConditionKind::OnFailure) => {
+                    // The stage has failed; its onFailure condition decides what follows.
+                    self.record_stage_end(idx, status, failure);
+                    self.begin_condition(idx, ConditionKind::OnFailure, ctx);
+                    return;
+                }
+                _ => {}
+            }
+        }
         let auto_retries = self.record.stages.get(&stage).map_or(0, |r| r.auto_retries);
         let after = after_failure(
             self.spec.stages[idx].on_failure,
             status,
-            stopping,
+            self.record.stop_mode.is_some(),
             self.record.rollback.is_some(),
             auto_retries,
         );
+        self.close_stage(idx, status, failure, after, false, ctx);
+    }
+}
+
+impl ExecutionActor {
+    /// Writes a stage's end (and publishes its event).
+    fn record_stage_end(
+        &mut self,
+        idx: usize,
+        status: StageExecutionStatus,
+        failure: Option<ErrorDetails>,
+    ) {
+        let stage = self.plan.stages[idx].name.clone();
+        let now = Timestamp::now();
+        self.persist(|r| {
+            if let Some(run) = r.stages.get_mut(&stage) {
+                run.status = status;
+                run.updated = now;
+            }
+            if status == StageExecutionStatus::Failed {
+                r.error_details = failure;
+            }
+        });
+        self.shared
+            .bus
+            .publish(events::stage(&self.record, &stage, status.event_state()));
+    }
+
+    /// A stage ended with `status`: the stage's lock is released (unless it runs again at
+    /// once), a rollback is asked for, and the execution goes on or ends. `recorded`: the
+    /// stage's end was written already (a failed stage whose onFailure condition decided).
+    fn close_stage(
+        &mut self,
+        idx: usize,
+        status: StageExecutionStatus,
+        failure: Option<ErrorDetails>,
+        after: AfterFailure,
+        recorded: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let stage = self.plan.stages[idx].name.clone();
         // The supervisor hears first: it handles these once this handler has written the
         // stage's end (one engine thread), and before any request a client sends after seeing
         // that end (its mailbox is FIFO). A stage that is retried at once keeps its lock.
@@ -380,35 +485,14 @@ impl Handler<StageFinished> for ExecutionActor {
                 stage: stage.clone(),
             });
         }
-        plan::merge_artifacts(&mut self.artifacts, msg.outputs.artifacts.iter().cloned());
-        for (ns, vars) in &msg.outputs.namespaces {
-            self.scope.set_namespace(ns, vars.clone());
+        if !recorded {
+            self.record_stage_end(idx, status, failure.clone());
         }
-        let revisions = msg.outputs.revisions.clone();
-        let failure = msg.outputs.failure.clone();
-        self.persist(|r| {
-            if let Some(run) = r.stages.get_mut(&stage) {
-                run.status = status;
-                run.updated = now;
-            }
-            if r.retry.as_ref().is_some_and(|x| x.stage == stage) {
-                r.retry = None;
-            }
-            for rev in revisions {
-                r.artifact_revisions.retain(|x| x.name != rev.name);
-                r.artifact_revisions.push(rev);
-            }
-            if status == StageExecutionStatus::Failed {
-                r.error_details = failure.clone();
-            }
-        });
-        self.shared
-            .bus
-            .publish(events::stage(&self.record, &stage, status.event_state()));
         if let AfterFailure::Retry(mode) = after {
             self.retry_in_place(idx, mode, ctx);
             return;
         }
+        let stopping = self.record.stop_mode.is_some();
         match after_stage(idx, self.stages.end, status, stopping) {
             ExecutionStep::EnterStage(next) => self.request_entry(next),
             ExecutionStep::Finish(final_status) => {
@@ -470,6 +554,10 @@ impl Handler<StopExecution> for ExecutionActor {
                 .bus
                 .publish(events::pipeline(&self.record, "STOPPING"));
         }
+        if self.evaluating.is_some() {
+            self.stop_evaluating(msg.mode, ctx);
+            return;
+        }
         match self.in_stage.clone() {
             Some((idx, addr)) => {
                 if first {
@@ -498,7 +586,7 @@ impl Handler<Supersede> for ExecutionActor {
     type Result = ();
 
     fn handle(&mut self, _: Supersede, ctx: &mut Context<Self>) {
-        if self.in_stage.is_none() {
+        if self.in_stage.is_none() && self.evaluating.is_none() {
             self.end(PipelineExecutionStatus::Superseded, None, ctx);
         }
     }

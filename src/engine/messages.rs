@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
+use super::conditions::{ConditionExecutionStatus, ConditionKind};
 use super::errors::EngineError;
 use super::providers::{ActionProgress, ActionSuccess};
 use super::records::{ActionRecord, ArtifactLocation, ErrorDetails, ExecutionRecord};
@@ -121,6 +122,20 @@ pub enum RollbackTo {
     LastSuccess { failed: String },
 }
 
+/// OverrideStageCondition: the supervisor checks that the execution is the stage's latest and
+/// that the condition is evaluating, then hands the same message to the execution, which
+/// answers whether it overrode it.
+#[derive(Message, Clone)]
+#[rtype(result = "Result<(), EngineError>")]
+pub struct OverrideCondition {
+    pub key: PipelineKey,
+    pub stage: String,
+    pub execution_id: String,
+    pub kind: ConditionKind,
+    /// The caller (recorded on the condition and its abandoned rule).
+    pub by: String,
+}
+
 /// A pipeline was deleted (its records are already gone): its executions are abandoned.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -177,6 +192,35 @@ pub struct StageFinished {
     pub stage: String,
     pub status: StageExecutionStatus,
     pub outputs: StageOutputs,
+}
+
+/// A condition actor decided its condition (Succeeded, Failed or Errored).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConditionFinished {
+    /// The evaluation (`ConditionRun::id`) that finished.
+    pub run: String,
+    pub status: ConditionExecutionStatus,
+    pub summary: Option<String>,
+}
+
+// ---- to a condition ----------------------------------------------------------------------------
+
+/// The execution no longer waits for the condition (overridden, or the execution is being
+/// stopped): the rule in progress is abandoned and the actor stops without reporting.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopCondition {
+    pub summary: String,
+    pub by: Option<String>,
+}
+
+/// One evaluation of the current rule of a condition.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RuleEvaluated {
+    pub rule_execution_id: String,
+    pub verdict: super::conditions::rules::Verdict,
 }
 
 // ---- to a stage --------------------------------------------------------------------------------

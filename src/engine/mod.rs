@@ -3,11 +3,12 @@
 //! ```text
 //! Supervisor            one per server: registry, execution modes, stage locks, transitions
 //!  └─ ExecutionActor    one per execution: stages in series, artifacts, variables
-//!      └─ StageActor    runOrder groups in series, the actions of a group in parallel
-//!          └─ ActionActor   one provider run, cancellable
+//!      ├─ StageActor    runOrder groups in series, the actions of a group in parallel
+//!      │   └─ ActionActor   one provider run, cancellable
+//!      └─ ConditionActor    one evaluation of a stage condition (`conditions/`)
 //! ```
-//! Children report up with messages (`messages.rs`); the plan (`plan.rs`) and the status state
-//! machine (`status.rs`) are pure. Retries and rollbacks of a stage go through the supervisor
+//! Children report up with messages (`messages.rs`); the plan (`plan.rs`), the status state
+//! machine (`status.rs`), rule evaluation and condition decisions (`conditions/`) are pure. Retries and rollbacks of a stage go through the supervisor
 //! (`rerun.rs`). Every status change is persisted (`records.rs`) before it is visible and
 //! published once on the internal event bus (`events.rs`). Reads come from the records, never
 //! from an actor's mailbox. All actors live on one engine arbiter (thread).
@@ -19,6 +20,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 pub mod action;
+pub mod conditions;
 pub mod errors;
 pub mod events;
 pub mod execution;
@@ -52,6 +54,9 @@ pub struct EngineConfig {
     pub action_timeout: Duration,
     /// Executions in flight per pipeline before StartPipelineExecution is refused.
     pub max_in_flight_per_pipeline: usize,
+    /// How long a rule of a stage condition may stay in progress (a closed deployment window),
+    /// unless the rule sets `timeoutInMinutes`.
+    pub rule_timeout: Duration,
 }
 
 impl Default for EngineConfig {
@@ -60,6 +65,7 @@ impl Default for EngineConfig {
             approval_timeout: Duration::from_secs(7 * 24 * 3600),
             action_timeout: Duration::from_secs(3600),
             max_in_flight_per_pipeline: 1000,
+            rule_timeout: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -269,6 +275,28 @@ impl Engine {
                 stage: stage.to_string(),
                 target: messages::RollbackTo::Execution(target.to_string()),
                 trigger,
+            })
+            .await?
+    }
+
+    /// OverrideStageCondition: the condition of `kind` that `stage` of `execution_id` is
+    /// evaluating counts as met, and the execution goes on.
+    pub async fn override_condition(
+        &self,
+        key: &PipelineKey,
+        stage: &str,
+        execution_id: &str,
+        kind: conditions::ConditionKind,
+        by: String,
+    ) -> Result<(), EngineError> {
+        self.shared
+            .supervisor
+            .send(messages::OverrideCondition {
+                key: key.clone(),
+                stage: stage.to_string(),
+                execution_id: execution_id.to_string(),
+                kind,
+                by,
             })
             .await?
     }

@@ -185,6 +185,7 @@ mod tests {
             region: None,
             role_arn: None,
             timeout_in_minutes: None,
+            commands: None,
         }
     }
 
@@ -203,6 +204,7 @@ mod tests {
                     name: format!("S{i}"),
                     actions,
                     on_failure: None,
+                    conditions: Default::default(),
                 })
                 .collect(),
             variables: vec![],
@@ -326,6 +328,7 @@ mod tests {
             name: "S1".into(),
             actions: vec![action("a", 1), action("b", 2)],
             on_failure: None,
+            conditions: Default::default(),
         };
         let a_ok = run("a1", "S1", "a", A::Succeeded);
         let b_ok = run("b1", "S1", "b", A::Succeeded);

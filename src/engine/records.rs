@@ -13,6 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
+use super::conditions::{ConditionExecutionStatus, ConditionKind, RuleExecutionStatus};
 use super::spec::{ActionTypeSpec, ExecutionMode, PipelineKey, PipelineSpec};
 use super::status::{
     ActionExecutionStatus, PipelineExecutionStatus, RetryMode, RetryTrigger, StageExecutionStatus,
@@ -25,6 +26,7 @@ const EXECUTIONS: &str = "codepipeline.executions";
 const ACTIONS: &str = "codepipeline.action_executions";
 const RUNTIME: &str = "codepipeline.runtime";
 const SPECS: &str = "codepipeline.execution_specs";
+const RULES: &str = "codepipeline.rule_executions";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Trigger {
@@ -70,6 +72,19 @@ pub struct StageRun {
     pub auto_retries: u32,
     #[serde(default)]
     pub latest_retry_trigger: Option<RetryTrigger>,
+    /// The latest evaluation of each of the stage's conditions in this execution.
+    #[serde(default)]
+    pub conditions: BTreeMap<ConditionKind, ConditionRun>,
+}
+
+/// One evaluation of a stage condition (`StageConditionState`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConditionRun {
+    /// Identifies the evaluation; its rule executions carry it.
+    pub id: String,
+    pub status: ConditionExecutionStatus,
+    pub summary: Option<String>,
+    pub last_status_change: Timestamp,
 }
 
 /// A retry of a stage that has not finished yet: which earlier action executions of the stage
@@ -157,6 +172,34 @@ pub struct ActionRecord {
     pub current_revision: Option<ArtifactRevision>,
 }
 
+/// One evaluation of one rule of a stage condition (`RuleExecutionDetail`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleRecord {
+    pub key: PipelineKey,
+    pub pipeline_execution_id: String,
+    pub id: String,
+    pub pipeline_version: i64,
+    pub stage: String,
+    pub condition: ConditionKind,
+    /// The condition evaluation (`ConditionRun::id`) this rule execution belongs to.
+    pub condition_run: String,
+    pub rule: String,
+    pub start_time: Timestamp,
+    pub last_update_time: Timestamp,
+    pub status: RuleExecutionStatus,
+    pub summary: Option<String>,
+    pub updated_by: Option<String>,
+    pub external_execution_id: Option<String>,
+    pub external_execution_url: Option<String>,
+    pub error_details: Option<ErrorDetails>,
+    pub rule_type: ActionTypeSpec,
+    pub configuration: BTreeMap<String, String>,
+    pub resolved_configuration: BTreeMap<String, String>,
+    pub role_arn: Option<String>,
+    pub region: String,
+    pub input_artifacts: Vec<ArtifactLocation>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TransitionState {
     pub enabled: bool,
@@ -196,6 +239,9 @@ struct Inner {
     actions: HashMap<String, ActionRecord>,
     /// Action execution ids of each pipeline execution in start order.
     actions_by_execution: HashMap<String, Vec<String>>,
+    rules: HashMap<String, RuleRecord>,
+    /// Rule execution ids of each pipeline execution in start order.
+    rules_by_execution: HashMap<String, Vec<String>>,
     runtime: HashMap<PipelineKey, PipelineRuntime>,
     specs: HashMap<(PipelineKey, i64), Arc<PipelineSpec>>,
     /// Executions not yet ended, per pipeline (kept in step with every status change).
@@ -247,6 +293,20 @@ impl Records {
                 .or_default()
                 .push(a.id.clone());
             inner.actions.insert(a.id.clone(), a);
+        }
+        let mut rules: Vec<RuleRecord> = store
+            .load::<RuleRecord>(RULES)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        rules.sort_by_key(|r| (r.start_time, r.id.clone()));
+        for r in rules {
+            inner
+                .rules_by_execution
+                .entry(r.pipeline_execution_id.clone())
+                .or_default()
+                .push(r.id.clone());
+            inner.rules.insert(r.id.clone(), r);
         }
         for (_, (key, runtime)) in store.load::<(PipelineKey, PipelineRuntime)>(RUNTIME)? {
             inner.runtime.insert(key, runtime);
@@ -394,6 +454,50 @@ impl Records {
             inner.runtime.insert(rec.key.clone(), runtime);
         }
         Ok(())
+    }
+
+    /// Writes a rule execution (new or changed). A late write for an execution that was
+    /// forgotten (pipeline deleted) is dropped.
+    pub fn put_rule(&self, rec: &RuleRecord) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        if !inner.executions.contains_key(&rec.pipeline_execution_id) {
+            return Ok(());
+        }
+        let mut batch = Batch::new();
+        batch.put(
+            RULES,
+            format!(
+                "{}{}/{}",
+                rec.key.store_prefix(),
+                rec.pipeline_execution_id,
+                rec.id
+            ),
+            rec,
+        );
+        self.store.apply(&batch)?;
+        if !inner.rules.contains_key(&rec.id) {
+            inner
+                .rules_by_execution
+                .entry(rec.pipeline_execution_id.clone())
+                .or_default()
+                .push(rec.id.clone());
+        }
+        inner.rules.insert(rec.id.clone(), rec.clone());
+        Ok(())
+    }
+
+    /// The rule executions of one pipeline execution, oldest first.
+    pub fn rules_of_execution(&self, execution_id: &str) -> Vec<RuleRecord> {
+        let inner = self.read();
+        inner
+            .rules_by_execution
+            .get(execution_id)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| inner.rules.get(id).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn update_runtime(
@@ -563,6 +667,7 @@ impl Records {
         batch
             .delete_prefix(EXECUTIONS, prefix.clone())
             .delete_prefix(ACTIONS, prefix.clone())
+            .delete_prefix(RULES, prefix.clone())
             .delete_prefix(SPECS, prefix.clone())
             .delete(RUNTIME, prefix);
         self.store.apply(&batch)?;
@@ -572,6 +677,11 @@ impl Records {
                 if let Some(actions) = inner.actions_by_execution.remove(&id) {
                     for a in actions {
                         inner.actions.remove(&a);
+                    }
+                }
+                if let Some(rules) = inner.rules_by_execution.remove(&id) {
+                    for r in rules {
+                        inner.rules.remove(&r);
                     }
                 }
             }

@@ -74,9 +74,68 @@ pub struct PipelineSpec {
 pub struct StageSpec {
     pub name: String,
     pub actions: Vec<ActionSpec>,
-    /// The declared `onFailure` result (without rules: rules are not evaluated yet).
+    /// The declared `onFailure` result when it has no rules (it always engages).
     #[serde(default)]
     pub on_failure: Option<super::status::FailurePolicy>,
+    /// The stage's conditions with rules (`beforeEntry`, `onSuccess`, and an `onFailure`
+    /// whose result engages only when its rules are not all met).
+    #[serde(default)]
+    pub conditions: StageConditions,
+}
+
+/// The conditions of a stage, by hook; each holds one condition (the model allows one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StageConditions {
+    #[serde(default)]
+    pub before_entry: Option<ConditionSpec>,
+    #[serde(default)]
+    pub on_success: Option<ConditionSpec>,
+    #[serde(default)]
+    pub on_failure: Option<ConditionSpec>,
+}
+
+impl StageConditions {
+    pub fn get(&self, kind: super::conditions::ConditionKind) -> Option<&ConditionSpec> {
+        use super::conditions::ConditionKind as K;
+        match kind {
+            K::BeforeEntry => self.before_entry.as_ref(),
+            K::OnSuccess => self.on_success.as_ref(),
+            K::OnFailure => self.on_failure.as_ref(),
+        }
+    }
+}
+
+/// One condition: its rules, evaluated in order, and the result that engages when they are
+/// not all met.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConditionSpec {
+    pub result: ConditionResult,
+    pub rules: Vec<RuleSpec>,
+}
+
+/// What a condition does when it engages (the model's `Result`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ConditionResult {
+    Fail,
+    Skip,
+    Rollback,
+    Retry(super::status::RetryMode),
+}
+
+/// A rule of a condition (`RuleDeclaration`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RuleSpec {
+    pub name: String,
+    /// Category `Rule`, owner `AWS`, the provider and version `1`.
+    pub rule_type: ActionTypeSpec,
+    pub configuration: BTreeMap<String, String>,
+    #[serde(default)]
+    pub commands: Vec<String>,
+    #[serde(default)]
+    pub input_artifacts: Vec<String>,
+    pub role_arn: Option<String>,
+    pub region: Option<String>,
+    pub timeout_in_minutes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -99,6 +158,44 @@ pub struct ActionSpec {
     pub region: Option<String>,
     pub role_arn: Option<String>,
     pub timeout_in_minutes: Option<i64>,
+    /// What only the Commands compute action declares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commands: Option<CommandsSpec>,
+}
+
+/// The members of a Commands action (AWS / Compute / Commands) outside its configuration:
+/// `commands`, `outputVariables`, `environmentVariables` and its output artifact's `files`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CommandsSpec {
+    pub commands: Vec<String>,
+    pub output_variables: Vec<String>,
+    /// (name, value, type); the type is `PLAINTEXT` when the declaration omits it.
+    pub environment_variables: Vec<(String, String, String)>,
+    /// The output artifact's `files` (empty: every file).
+    pub output_files: Vec<String>,
+}
+
+impl CommandsSpec {
+    /// The commands and variable values with their `#{...}` references resolved; the error
+    /// names the first reference that does not resolve.
+    pub fn resolve(&self, scope: &super::variables::Scope) -> Result<CommandsSpec, String> {
+        use super::variables::resolve_value;
+        let commands = self
+            .commands
+            .iter()
+            .map(|c| resolve_value(c, scope))
+            .collect::<Result<_, _>>()?;
+        let environment_variables = self
+            .environment_variables
+            .iter()
+            .map(|(n, v, t)| resolve_value(v, scope).map(|v| (n.clone(), v, t.clone())))
+            .collect::<Result<_, _>>()?;
+        Ok(CommandsSpec {
+            commands,
+            environment_variables,
+            ..self.clone()
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -477,6 +477,39 @@ impl Handler<Approve> for Supervisor {
     }
 }
 
+impl Handler<OverrideCondition> for Supervisor {
+    type Result = ResponseFuture<Result<(), EngineError>>;
+
+    fn handle(&mut self, msg: OverrideCondition, _ctx: &mut Context<Self>) -> Self::Result {
+        let records = &self.shared().records;
+        let latest = records
+            .runtime(&msg.key)
+            .stage_latest
+            .get(&msg.stage)
+            .cloned();
+        if latest.as_deref() != Some(msg.execution_id.as_str()) {
+            let e = EngineError::NotLatestExecution(format!(
+                "Pipeline execution {} is not the latest execution of stage {}",
+                msg.execution_id, msg.stage
+            ));
+            return Box::pin(async move { Err(e) });
+        }
+        let evaluating = records
+            .execution_of(&msg.key, &msg.execution_id)
+            .and_then(|r| r.stages.get(&msg.stage).cloned())
+            .and_then(|run| run.conditions.get(&msg.kind).map(|c| c.status))
+            == Some(super::conditions::ConditionExecutionStatus::InProgress);
+        let addr = self.executions.get(&msg.execution_id).cloned();
+        match (evaluating, addr) {
+            (true, Some(addr)) => Box::pin(async move { addr.send(msg).await? }),
+            _ => {
+                let e = super::execution::not_overridable(&msg);
+                Box::pin(async move { Err(e) })
+            }
+        }
+    }
+}
+
 impl Handler<ActionLive> for Supervisor {
     type Result = ();
 

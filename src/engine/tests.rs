@@ -61,6 +61,7 @@ pub(super) fn action(name: &str, provider: &str, run_order: u32) -> ActionSpec {
         region: None,
         role_arn: None,
         timeout_in_minutes: None,
+        commands: None,
     }
 }
 
@@ -78,6 +79,7 @@ pub(super) fn spec(mode: ExecutionMode, stages: Vec<(&str, Vec<ActionSpec>)>) ->
                 name: name.into(),
                 actions,
                 on_failure: None,
+                conditions: Default::default(),
             })
             .collect(),
         variables: vec![],

@@ -370,13 +370,20 @@ static BUILTINS: &[Builtin] = &[
         "Starts a Step Functions execution",
     ),
     // The Commands action takes its shell commands in the `commands` member, not in
-    // configuration (reference 2.4; its bounds are inferred there).
+    // configuration; the configuration picks the build environment (AWS's action reference:
+    // 1-10 inputs, 0-1 output). The values are checked when the action runs, as on AWS.
     builtin(
         "Compute",
         "Commands",
         (1, 10),
         (0, 1),
-        &[],
+        &[
+            opt("EnvironmentType", "LINUX_CONTAINER (default) or WINDOWS_SERVER_2022_CONTAINER"),
+            opt("ComputeType", "BUILD_GENERAL1_SMALL (default), _MEDIUM or _LARGE"),
+            opt("VpcId", "The VPC the commands run in"),
+            opt("Subnets", "The VPC's subnets"),
+            opt("SecurityGroupIds", "The VPC's security groups"),
+        ],
         "Runs shell commands in a build container (V2 pipelines)",
     ),
     Builtin {

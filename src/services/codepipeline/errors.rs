@@ -191,6 +191,7 @@ impl From<crate::engine::EngineError> for CodePipelineError {
             G::NotLatestExecution(m) => CodePipelineError::NotLatestPipelineExecution(m),
             G::UnableToRollback(m) => CodePipelineError::UnableToRollbackStage(m),
             G::ExecutionOutdated(m) => CodePipelineError::PipelineExecutionOutdated(m),
+            G::ConditionNotOverridable(m) => CodePipelineError::ConditionNotOverridable(m),
             G::Internal(m) => CodePipelineError::Internal(m),
         }
     }

@@ -17,13 +17,16 @@ use super::errors::CodePipelineError as E;
 use super::model::{PipelineDeclaration, PipelineMetadata};
 use super::CodePipeline;
 use crate::engine::spec::{
-    ActionSpec, ActionTypeSpec, ExecutionMode, PipelineKey, PipelineSpec, StageSpec, VariableSpec,
+    ActionSpec, ActionTypeSpec, CommandsSpec, ExecutionMode, PipelineKey, PipelineSpec, StageSpec,
+    VariableSpec,
 };
 use crate::engine::status::{FailurePolicy, RetryMode};
 use crate::engine::{Engine, StartRequest, Trigger};
 use crate::protocol::validate::{CharClass, Violations};
 use crate::protocol::{AwsEnum, JsonService, RequestContext};
 
+pub mod condition_model;
+pub mod conditions;
 pub mod job_model;
 pub mod jobs;
 pub mod model;
@@ -65,6 +68,7 @@ pub fn spec_of(decl: &PipelineDeclaration, version: i64, region: &str) -> Pipeli
             .map(|s| StageSpec {
                 name: s.name.clone(),
                 on_failure: failure_policy(s),
+                conditions: conditions::stage_conditions(s),
                 actions: s
                     .actions
                     .iter()
@@ -88,6 +92,7 @@ pub fn spec_of(decl: &PipelineDeclaration, version: i64, region: &str) -> Pipeli
                         region: a.region.clone(),
                         role_arn: a.role_arn.clone(),
                         timeout_in_minutes: a.timeout_in_minutes,
+                        commands: commands_of(a),
                     })
                     .collect(),
             })
@@ -104,17 +109,37 @@ pub fn spec_of(decl: &PipelineDeclaration, version: i64, region: &str) -> Pipeli
     }
 }
 
-/// A stage's `onFailure` result as the engine applies it. Decision: only a result without
-/// `conditions` engages (rules are not evaluated yet, so a result that depends on them does
-/// not engage); RETRY without a `retryConfiguration` retries the failed actions.
+/// The members of a Commands action outside its configuration (validation lets only the
+/// Commands action declare `commands`).
+fn commands_of(a: &super::model::ActionDeclaration) -> Option<CommandsSpec> {
+    let commands = a.commands.clone()?;
+    Some(CommandsSpec {
+        commands,
+        output_variables: a.output_variables.clone().unwrap_or_default(),
+        environment_variables: a
+            .environment_variables
+            .iter()
+            .flatten()
+            .map(|e| {
+                let ty = e.variable_type.as_ref().map_or("PLAINTEXT", |t| t.as_str());
+                (e.name.clone(), e.value.clone(), ty.to_string())
+            })
+            .collect(),
+        output_files: a
+            .output_artifacts
+            .first()
+            .and_then(|o| o.files.clone())
+            .unwrap_or_default(),
+    })
+}
+
+/// A stage's `onFailure` result when it has no rules (it then always engages; with rules the
+/// engine decides by them, `conditions.rs`). RETRY without a `retryConfiguration` retries the
+/// failed actions.
 fn failure_policy(stage: &super::model::StageDeclaration) -> Option<FailurePolicy> {
     use super::model::{ConditionResult, StageRetryMode};
     let on_failure = stage.on_failure.as_ref()?;
-    if on_failure
-        .conditions
-        .as_ref()
-        .is_some_and(|c| !c.is_empty())
-    {
+    if conditions::on_failure_has_rules(stage) {
         return None;
     }
     match on_failure.result.as_ref()? {
@@ -703,6 +728,7 @@ pub fn register(mut json: JsonService, ex: &Arc<Executions>) -> JsonService {
         "RollbackStage" => rerun::rollback_stage,
     );
     json = jobs::register(json, ex);
+    json = conditions::register(json, ex);
     json
 }
 

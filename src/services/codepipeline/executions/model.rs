@@ -302,6 +302,12 @@ pub struct StageState {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_execution: Option<StageExecution>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_entry_condition_state: Option<super::condition_model::StageConditionState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_success_condition_state: Option<super::condition_model::StageConditionState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_failure_condition_state: Option<super::condition_model::StageConditionState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_stage_metadata: Option<RetryStageMetadata>,
 }
 

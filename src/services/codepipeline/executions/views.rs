@@ -2,6 +2,7 @@
 
 use super::model::*;
 use crate::clock::Timestamp;
+use crate::engine::conditions::ConditionKind;
 use crate::engine::records::{ActionRecord, ArtifactLocation, ExecutionRecord, PipelineRuntime};
 use crate::engine::spec::{ExecutionMode, PipelineSpec};
 use crate::engine::status::ActionExecutionStatus;
@@ -90,6 +91,11 @@ pub fn pipeline_state(
             let retry_stage_metadata = latest_record
                 .as_ref()
                 .and_then(|r| retry_metadata(r, &stage.name));
+            let condition = |kind| {
+                latest_record
+                    .as_ref()
+                    .and_then(|r| super::conditions::stage_condition_state(r, stage, kind, records))
+            };
             let inbound: Vec<StageExecution> = runtime
                 .inbound
                 .get(&stage.name)
@@ -158,6 +164,9 @@ pub fn pipeline_state(
                 inbound_transition_state,
                 action_states,
                 latest_execution: latest,
+                before_entry_condition_state: condition(ConditionKind::BeforeEntry),
+                on_success_condition_state: condition(ConditionKind::OnSuccess),
+                on_failure_condition_state: condition(ConditionKind::OnFailure),
                 retry_stage_metadata,
             }
         })

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use super::region_label;
 use super::structure::{Context, Position, MAX_ACTIONS_PER_STAGE};
+use crate::engine::conditions::cron::Schedule;
 use crate::services::codepipeline::catalog::{self, VARIABLE_CHECK_OPERATORS};
 use crate::services::codepipeline::errors::{CodePipelineError, Result};
 use crate::services::codepipeline::model::{
@@ -202,6 +203,17 @@ fn check_rule(r: &RuleDeclaration, s: &StageDeclaration, cx: &Context) -> Result
                 "Rule '{}' has Operator '{op}': VariableCheck takes one of {}",
                 r.name,
                 VARIABLE_CHECK_OPERATORS.join(", ")
+            )));
+        }
+    }
+    // A window given through `#{...}` references is checked when the rule runs.
+    if rt.provider == "DeploymentWindow" && !config.values().any(|v| v.contains("#{")) {
+        let cron = config.get("Cron").map(String::as_str).unwrap_or_default();
+        let zone = config.get("TimeZone").map(String::as_str);
+        if let Err(e) = Schedule::parse(cron, zone) {
+            return Err(stage_err(format!(
+                "Rule '{}' in stage '{}' has an invalid deployment window: {e}",
+                r.name, s.name
             )));
         }
     }

@@ -430,6 +430,17 @@ fn check_action(a: &ActionDeclaration, s: &StageDeclaration, cx: &Context) -> Re
                 a.name
             )));
         }
+        // AWS's action reference: multi-line formats are not supported and give an error.
+        if a.commands
+            .iter()
+            .flatten()
+            .any(|c| !super::is_single_line(c))
+        {
+            return Err(action_err(format!(
+                "Action {} has a multi-line command: the Commands action takes one single-line command per entry of commands",
+                a.name
+            )));
+        }
     } else if a.commands.is_some()
         || a.output_variables.is_some()
         || a.environment_variables.is_some()

@@ -457,7 +457,7 @@ fn condition_results_per_hook_are_checked() {
     let rule = json!({
         "name": "Window",
         "ruleTypeId": {"category": "Rule", "owner": "AWS", "provider": "DeploymentWindow", "version": "1"},
-        "configuration": {"Cron": "0 9 ? * MON-FRI *"}
+        "configuration": {"Cron": "0 0 9 ? * MON-FRI *", "TimeZone": "UTC+02:00"}
     });
     let mut v = base();
     v["pipelineType"] = json!("V2");
@@ -466,6 +466,24 @@ fn condition_results_per_hook_are_checked() {
     fails(v.clone(), "InvalidStageDeclarationException");
     v["stages"][1]["beforeEntry"]["conditions"][0]["result"] = json!("SKIP");
     run(v.clone()).unwrap();
+    // Deployment windows: the cron expression and the time zone are checked.
+    let window = |cron: &str, zone: &str| {
+        let mut w = v.clone();
+        w["stages"][1]["beforeEntry"]["conditions"][0]["rules"][0]["configuration"] =
+            json!({"Cron": cron, "TimeZone": zone});
+        w
+    };
+    let msg = fails(
+        window("0 9 ? * MON-FRI *", "UTC"),
+        "InvalidStageDeclarationException",
+    );
+    assert!(msg.contains("invalid deployment window"), "{msg}");
+    let msg = fails(
+        window("0 0 9 ? * MON-FRI *", "America/New_York"),
+        "InvalidStageDeclarationException",
+    );
+    assert!(msg.contains("fixed offset"), "{msg}");
+    run(window("0 0 9 ? * MON-FRI *", "#{variables.zone}")).unwrap();
     // A rule type that does not exist.
     v["stages"][1]["beforeEntry"]["conditions"][0]["rules"][0]["ruleTypeId"]["provider"] =
         json!("Nope");
@@ -664,3 +682,6 @@ fn tag_keys_are_checked_without_byte_slicing() {
     let e = check_tag_keys(["a", "a"].into_iter()).unwrap_err();
     assert_eq!(e.code(), "InvalidTagsException");
 }
+
+#[path = "tests_commands.rs"]
+mod commands;
