@@ -127,6 +127,50 @@ pub struct BuildResult {
     pub exported: Vec<(String, String)>,
     /// The first failing phase's context, when the build did not succeed.
     pub message: Option<String>,
+    /// Where the build's output went.
+    pub log: BuildLog,
+}
+
+/// A build's log in CloudWatch Logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildLog {
+    pub group: String,
+    pub stream: String,
+    /// The console link of the log stream.
+    pub url: String,
+}
+
+/// A build of an action's own shell commands, without a CodeBuild project (AWS / Compute /
+/// Commands): AWS runs it on CodeBuild compute the pipeline manages.
+#[derive(Debug, Clone, Default)]
+pub struct CommandsRequest {
+    pub account: String,
+    pub region: String,
+    pub pipeline: String,
+    pub stage: String,
+    pub action: String,
+    pub action_execution_id: String,
+    /// The commands, `#{...}` references resolved; they run as the build phase.
+    pub commands: Vec<String>,
+    /// Environment variables (name, value, type) from the action's `environmentVariables`.
+    pub variables: Vec<(String, String, String)>,
+    /// The `outputVariables`: names read from the shell once the commands have run.
+    pub exported: Vec<String>,
+    /// Input artifacts as (name, bucket, key); the first is the primary source.
+    pub inputs: Vec<(String, String, String)>,
+    /// The output artifact as (name, bucket, key), if the action declares one.
+    pub output: Option<(String, String, String)>,
+    /// The output artifact's `files` globs (empty: every file of the working directory).
+    pub files: Vec<String>,
+    /// `ComputeType` of the configuration (`BUILD_GENERAL1_SMALL` when absent).
+    pub compute_type: String,
+}
+
+/// A started build of a Commands action: its id and where its output goes.
+#[derive(Debug, Clone)]
+pub struct CommandsStarted {
+    pub build_id: String,
+    pub log: BuildLog,
 }
 
 /// CodeBuild as a pipeline action's backend.
@@ -137,6 +181,12 @@ pub trait BuildService: Send + Sync {
         request: BuildRequest,
         done: Box<dyn FnOnce(BuildResult) + Send>,
     ) -> Result<String, PortError>;
+    /// Starts a build of a Commands action; `done` is called once when it ends.
+    fn start_commands(
+        &self,
+        request: CommandsRequest,
+        done: Box<dyn FnOnce(BuildResult) + Send>,
+    ) -> Result<CommandsStarted, PortError>;
     /// Stops a running build (its `done` still runs, with status STOPPED).
     fn stop_build(&self, account: &str, region: &str, build_id: &str);
 }

@@ -13,6 +13,7 @@ use super::spec::{ActionSpec, PipelineKey};
 pub mod codebuild;
 pub mod codecommit;
 pub mod codedeploy;
+pub mod commands;
 pub mod jobs;
 pub mod manual;
 pub mod s3;

@@ -438,7 +438,10 @@ fn batch_get_builds(
         builds_not_found: Vec::new(),
     };
     for id in input.ids {
-        match svc.state.build(&ctx.account_id, &ctx.region, build_id(&id)) {
+        match svc
+            .state
+            .visible_build(&ctx.account_id, &ctx.region, build_id(&id))
+        {
             Some(b) => out.builds.push(b),
             None => out.builds_not_found.push(id),
         }
@@ -485,7 +488,7 @@ fn batch_delete_builds(
     };
     for id in input.ids {
         let bid = build_id(&id);
-        match svc.state.build(&ctx.account_id, &ctx.region, bid) {
+        match svc.state.visible_build(&ctx.account_id, &ctx.region, bid) {
             None => out.builds_not_deleted.push(BuildNotDeleted {
                 id,
                 status_code: "BUILD_NOT_FOUND".into(),

@@ -9,13 +9,15 @@
 //!
 //! Layout: `handlers.rs` (operations), `model.rs`, `errors.rs`, `validate.rs`, `state.rs`,
 //! `phases.rs` (the phase state machine), `buildspec.rs` (the buildspec parser),
-//! `artifacts.rs` (which files an artifact holds), `runner/` (running builds).
+//! `artifacts.rs` (which files an artifact holds), `runner/` (running builds), `managed.rs`
+//! (builds of a pipeline's Commands action, which have no project).
 
 pub mod artifacts;
 pub mod buildspec;
 pub mod errors;
 pub mod event_target;
 pub mod handlers;
+pub mod managed;
 pub mod model;
 pub mod phases;
 pub mod runner;
@@ -25,7 +27,9 @@ pub mod validate;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::ports::{BuildRequest, BuildResult, BuildService, PortError};
+use crate::engine::ports::{
+    BuildLog, BuildRequest, BuildResult, BuildService, CommandsRequest, CommandsStarted, PortError,
+};
 use crate::protocol::{JsonService, Router, ServiceHandle, Timestamp};
 
 use errors::{CodeBuildError as E, Result};
@@ -179,27 +183,26 @@ impl CodeBuild {
                 .unwrap_or_else(|| project.secondary_source_versions.clone()),
             artifacts: BuildArtifacts::default(),
             secondary_artifacts: Vec::new(),
-            cache: input.cache_override.clone().unwrap_or_else(|| project.cache.clone()),
+            cache: input
+                .cache_override
+                .clone()
+                .unwrap_or_else(|| project.cache.clone()),
             environment,
             service_role: input
                 .service_role_override
                 .clone()
                 .unwrap_or_else(|| project.service_role.clone()),
-            logs: LogsLocation {
-                deep_link: format!(
-                    "https://console.aws.amazon.com/cloudwatch/home?region={region}#logEvent:group={group};stream={stream}"
-                ),
-                cloud_watch_logs_arn: format!(
-                    "arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
-                ),
-                group_name: group,
-                stream_name: stream,
-                cloud_watch_logs: cw,
-                s3_logs: logs_config.s3_logs.clone().unwrap_or(S3LogsConfig {
+            logs: logs_location(
+                account,
+                region,
+                group,
+                stream,
+                cw,
+                logs_config.s3_logs.clone().unwrap_or(S3LogsConfig {
                     status: "DISABLED".into(),
                     ..Default::default()
                 }),
-            },
+            ),
             timeout_in_minutes: input
                 .timeout_in_minutes_override
                 .unwrap_or(project.timeout_in_minutes),
@@ -253,7 +256,7 @@ impl CodeBuild {
     pub async fn stop(&self, account: &str, region: &str, id: &str) -> Result<Build> {
         let build = self
             .state
-            .build(account, region, id)
+            .visible_build(account, region, id)
             .ok_or_else(|| E::build_missing(id))?;
         if build.build_complete || !self.runner.stop(id, StopReason::Stopped) {
             return Ok(build);
@@ -280,7 +283,7 @@ impl CodeBuild {
     pub fn retry(&self, account: &str, region: &str, id: &str) -> Result<Build> {
         let old = self
             .state
-            .build(account, region, id)
+            .visible_build(account, region, id)
             .ok_or_else(|| E::build_missing(id))?;
         let job = self
             .state
@@ -326,6 +329,62 @@ impl CodeBuild {
     }
 }
 
+/// Where a build's log goes, with its console link and ARN.
+pub(crate) fn logs_location(
+    account: &str,
+    region: &str,
+    group: String,
+    stream: String,
+    cloud_watch_logs: CloudWatchLogsConfig,
+    s3_logs: S3LogsConfig,
+) -> LogsLocation {
+    LogsLocation {
+        deep_link: format!(
+            "https://console.aws.amazon.com/cloudwatch/home?region={region}#logEvent:group={group};stream={stream}"
+        ),
+        cloud_watch_logs_arn: format!(
+            "arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
+        ),
+        group_name: group,
+        stream_name: stream,
+        cloud_watch_logs,
+        s3_logs,
+    }
+}
+
+/// How a finished build ended, as the pipeline port reports it.
+fn result_of(b: &Build) -> BuildResult {
+    let failure = b
+        .phases
+        .iter()
+        .filter(|p| p.phase_status.as_deref().is_some_and(|s| s != "SUCCEEDED"))
+        .find_map(|p| {
+            p.contexts
+                .as_ref()
+                .and_then(|c| c.first())
+                .map(|c| format!("{} in {}: {}", c.status_code, p.phase_type, c.message))
+        });
+    BuildResult {
+        build_id: b.id.clone(),
+        status: b.build_status.clone(),
+        exported: b
+            .exported_environment_variables
+            .iter()
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect(),
+        message: failure,
+        log: log_of(b),
+    }
+}
+
+fn log_of(b: &Build) -> BuildLog {
+    BuildLog {
+        group: b.logs.group_name.clone(),
+        stream: b.logs.stream_name.clone(),
+        url: b.logs.deep_link.clone(),
+    }
+}
+
 impl BuildService for CodeBuild {
     fn start_build(
         &self,
@@ -367,29 +426,29 @@ impl BuildService for CodeBuild {
             &req.account,
             &req.region,
             &build.id,
-            Box::new(move |b: &Build| {
-                let failure = b
-                    .phases
-                    .iter()
-                    .filter(|p| p.phase_status.as_deref().is_some_and(|s| s != "SUCCEEDED"))
-                    .find_map(|p| {
-                        p.contexts.as_ref().and_then(|c| c.first()).map(|c| {
-                            format!("{} in {}: {}", c.status_code, p.phase_type, c.message)
-                        })
-                    });
-                done(BuildResult {
-                    build_id: b.id.clone(),
-                    status: b.build_status.clone(),
-                    exported: b
-                        .exported_environment_variables
-                        .iter()
-                        .map(|e| (e.name.clone(), e.value.clone()))
-                        .collect(),
-                    message: failure,
-                })
-            }),
+            Box::new(move |b: &Build| done(result_of(b))),
         );
         Ok(build.id)
+    }
+
+    fn start_commands(
+        &self,
+        req: CommandsRequest,
+        done: Box<dyn FnOnce(BuildResult) + Send>,
+    ) -> std::result::Result<CommandsStarted, PortError> {
+        let build = self
+            .start_managed(&req)
+            .map_err(|e| PortError::Other(e.to_string()))?;
+        self.runner.when_done(
+            &req.account,
+            &req.region,
+            &build.id,
+            Box::new(move |b: &Build| done(result_of(b))),
+        );
+        Ok(CommandsStarted {
+            log: log_of(&build),
+            build_id: build.id,
+        })
     }
 
     fn stop_build(&self, account: &str, region: &str, build_id: &str) {

@@ -1,6 +1,8 @@
 //! Projects and builds in memory, written through to the store. Builds are keyed by their id
 //! (`project:uuid`); each project keeps its build-number counter (which survives deleting the
-//! project's builds, as on AWS).
+//! project's builds, as on AWS). Builds of a pipeline's Commands action are stored here too
+//! (the runner runs them like any build) but marked `managed`: the CodeBuild API does not show
+//! them, as AWS runs them on compute the pipeline manages, outside the account's builds.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -43,6 +45,9 @@ pub struct BuildRecord {
     pub account: String,
     pub region: String,
     pub build: Build,
+    /// A build of a Commands action (hidden from the CodeBuild API).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub managed: bool,
 }
 
 #[derive(Default)]
@@ -189,23 +194,57 @@ impl State {
             .map(|b| b.build.clone())
     }
 
+    /// A build the CodeBuild API shows (not one of a Commands action).
+    pub fn visible_build(&self, account: &str, region: &str, id: &str) -> Option<Build> {
+        self.read()
+            .builds
+            .get(&key(account, region, id))
+            .filter(|b| !b.managed)
+            .map(|b| b.build.clone())
+    }
+
+    /// Whether a build is one of a Commands action.
+    pub fn is_managed(&self, account: &str, region: &str, id: &str) -> bool {
+        self.read()
+            .builds
+            .get(&key(account, region, id))
+            .is_some_and(|b| b.managed)
+    }
+
+    /// The builds the CodeBuild API shows (those of Commands actions are left out).
     pub fn builds(&self, account: &str, region: &str) -> Vec<Build> {
         self.read()
             .builds
             .values()
-            .filter(|b| b.account == account && b.region == region)
+            .filter(|b| b.account == account && b.region == region && !b.managed)
             .map(|b| b.build.clone())
             .collect()
     }
 
-    /// Stores a build (new or changed).
+    /// Stores a new build.
     pub fn put_build(&self, account: &str, region: &str, build: &Build) -> Result<()> {
+        self.insert_build(account, region, build, false)
+    }
+
+    /// Stores a new build of a Commands action.
+    pub fn put_managed_build(&self, account: &str, region: &str, build: &Build) -> Result<()> {
+        self.insert_build(account, region, build, true)
+    }
+
+    fn insert_build(
+        &self,
+        account: &str,
+        region: &str,
+        build: &Build,
+        managed: bool,
+    ) -> Result<()> {
         let mut inner = self.write();
         let k = key(account, region, &build.id);
         let rec = BuildRecord {
             account: account.into(),
             region: region.into(),
             build: build.clone(),
+            managed,
         };
         let mut batch = Batch::new();
         batch.put(BUILDS, store_key(&k), &rec);

@@ -127,12 +127,15 @@ pub struct RunnerConfig {
     pub network: Option<String>,
     /// Extra /etc/hosts entries for build containers.
     pub extra_hosts: Vec<String>,
+    /// Why Docker cannot be used although `SIMFRA_DOCKER` is on (builds fail saying so).
+    pub docker_unavailable: Option<String>,
 }
 
 type Waiter = Box<dyn FnOnce(&Build) + Send>;
 
 /// Removes build containers whose server is gone (no process with the pid and start time of
-/// their owner label). Containers of other simfra servers that still run are left alone.
+/// their owner label, or its container no longer runs). Containers of other simfra servers
+/// that still run are left alone.
 async fn reap_orphans(rt: &dyn ContainerRuntime) {
     let containers = match rt.list(("simfra.service", "codebuild")).await {
         Ok(c) => c,
@@ -141,9 +144,13 @@ async fn reap_orphans(rt: &dyn ContainerRuntime) {
             return;
         }
     };
+    let Ok(running) = rt.running().await else {
+        return;
+    };
+    let running: Vec<String> = running.into_iter().map(|(id, _)| id).collect();
     let mut removed = 0;
     for (id, labels) in containers {
-        let alive = crate::runtime::owner_alive(&labels);
+        let alive = crate::runtime::owner_alive(&labels, &running);
         if !alive && rt.remove(&id).await.is_ok() {
             removed += 1;
         }
@@ -212,6 +219,7 @@ impl Runner {
                     build::end_interrupted(b)
                 });
             match result {
+                Ok(_) if rec.managed => {}
                 Ok(b) => self
                     .bus
                     .publish(events::state_change(&rec.account, &rec.region, &b)),

@@ -22,6 +22,8 @@ use crate::services::logs::Logs;
 use crate::services::s3;
 use crate::store::Store;
 
+#[path = "tests_commands.rs"]
+mod commands;
 #[path = "tests_failures.rs"]
 mod failures;
 #[path = "tests_interrupts.rs"]
@@ -71,6 +73,7 @@ impl Harness {
         let state = Arc::new(State::load(store.clone()).unwrap());
         let config = RunnerConfig {
             container_endpoint: None,
+            docker_unavailable: None,
             codebuild_image: Some(LOCAL_IMAGE.into()),
             minute,
             work_dir: store.blob_root().join("codebuild-work"),

@@ -10,9 +10,16 @@ impl Exec<'_> {
         let Some(runtime) = self.runner.runtime.clone() else {
             return Work::Failed(
                 "CLIENT_ERROR".into(),
-                "Builds run in Docker containers: start simfra with SIMFRA_DOCKER=true and a \
-                 reachable Docker daemon to run them"
-                    .into(),
+                match &self.runner.config.docker_unavailable {
+                    Some(why) => {
+                        format!("Builds run in Docker containers, and Docker cannot be used: {why}")
+                    }
+                    None => {
+                        "Builds run in Docker containers: start simfra with SIMFRA_DOCKER=true \
+                             and a reachable Docker daemon to run them"
+                            .into()
+                    }
+                },
             );
         };
         for (name, _, ty) in &self.job.variables {

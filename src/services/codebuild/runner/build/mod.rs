@@ -88,6 +88,9 @@ struct Exec<'a> {
     interrupted: Option<Outcome>,
     /// What a new shell session runs first: the source directory and the variables.
     environment_script: String,
+    /// A build of a Commands action: no `aws.codebuild` events (AWS runs it outside the
+    /// account's CodeBuild).
+    managed: bool,
 }
 
 pub(super) async fn run(
@@ -108,6 +111,9 @@ pub(super) async fn run(
             build.logs.stream_name.clone(),
         )
     });
+    let managed = runner
+        .state
+        .is_managed(&job.account, &job.region, &job.build_id);
     let mut exec = Exec {
         runner,
         log: LogWriter::new(runner.logs.clone(), target),
@@ -121,6 +127,7 @@ pub(super) async fn run(
         layout: None,
         interrupted: None,
         environment_script: String::new(),
+        managed,
     };
     exec.walk().await;
 }
@@ -138,6 +145,12 @@ impl Exec<'_> {
                 tracing::error!(build = %self.job.build_id, "recording the build failed: {e}");
                 None
             }
+        }
+    }
+
+    fn publish(&self, event: crate::bus::Event) {
+        if !self.managed {
+            self.runner.bus.publish(event);
         }
     }
 
@@ -179,7 +192,7 @@ impl Exec<'_> {
         });
         if let Some(b) = updated {
             if let Some(p) = b.phases.last() {
-                self.runner.bus.publish(events::phase_change(
+                self.publish(events::phase_change(
                     &self.job.account,
                     &self.job.region,
                     &b,
@@ -192,7 +205,7 @@ impl Exec<'_> {
     async fn walk(&mut self) {
         let mut phase = Phase::Submitted;
         if let Some(b) = self.modify(|b| b.build_status = "IN_PROGRESS".into()) {
-            self.runner.bus.publish(events::state_change(
+            self.publish(events::state_change(
                 &self.job.account,
                 &self.job.region,
                 &b,
@@ -250,7 +263,7 @@ impl Exec<'_> {
             b.build_complete = true;
             b.end_time = Some(Timestamp::now());
         }) {
-            self.runner.bus.publish(events::state_change(
+            self.publish(events::state_change(
                 &self.job.account,
                 &self.job.region,
                 &b,
