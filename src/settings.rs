@@ -75,6 +75,11 @@ pub struct Settings {
     #[arg(long, env = "SIMFRA_CONTAINER_ENDPOINT")]
     pub container_endpoint: Option<String>,
 
+    /// The Docker network build containers join when simfra runs in a container on several
+    /// networks; unset: a user-defined network simfra is on, before the default bridge.
+    #[arg(long, env = "SIMFRA_CONTAINER_NETWORK")]
+    pub container_network: Option<String>,
+
     /// How long one minute of a build's `timeoutInMinutes` lasts, in milliseconds (tests
     /// shorten it).
     #[arg(long, env = "SIMFRA_BUILD_MINUTE_MILLIS", default_value_t = 60_000)]
@@ -100,6 +105,7 @@ impl Settings {
             codebuild_image: None,
             codedeploy_image: None,
             container_endpoint: None,
+            container_network: None,
             build_minute_millis: 60_000,
         }
     }

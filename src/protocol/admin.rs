@@ -22,6 +22,14 @@ struct Health<'a> {
 #[derive(Serialize)]
 struct DockerState {
     enabled: bool,
+    /// Enabled and usable (the daemon's socket can be opened).
+    available: bool,
+    /// Why it is not, when it is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    /// The network the containers simfra starts join, when simfra runs in a container.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network: Option<String>,
 }
 
 pub fn handle(req: &HttpRequest, router: &Router) -> HttpResponse {
@@ -40,6 +48,9 @@ pub fn handle(req: &HttpRequest, router: &Router) -> HttpResponse {
                 account_id: &router.default_account,
                 docker: DockerState {
                     enabled: router.docker_enabled,
+                    available: router.docker_enabled && router.docker_unavailable.is_none(),
+                    error: router.docker_unavailable.clone(),
+                    network: router.container_network.clone(),
                 },
                 services,
             })

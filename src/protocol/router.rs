@@ -53,6 +53,10 @@ pub struct Router {
     pub default_account: String,
     pub max_body_bytes: usize,
     pub docker_enabled: bool,
+    /// Why Docker cannot be used although `SIMFRA_DOCKER` is on (shown by `/_simfra/health`).
+    pub docker_unavailable: Option<String>,
+    /// The Docker network the containers simfra starts join, when simfra runs in a container.
+    pub container_network: Option<String>,
     json: HashMap<&'static str, JsonService>,
     rest: Vec<Box<dyn RestService>>,
     services: Vec<Arc<dyn ServiceHandle>>,
@@ -77,6 +81,8 @@ impl Router {
             default_account: default_account.to_string(),
             max_body_bytes,
             docker_enabled: docker,
+            docker_unavailable: None,
+            container_network: None,
             json: HashMap::new(),
             rest: Vec::new(),
             services: Vec::new(),

@@ -45,16 +45,62 @@ pub struct Docker {
     negotiated: tokio::sync::OnceCell<()>,
 }
 
+/// Whether this process can open the daemon's socket at `path`: the reason, in words a user
+/// can act on, when it cannot (the usual one in a container: the socket's group is not one of
+/// the process's groups).
+pub fn check_socket_access(path: &str) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            let gid = std::fs::metadata(path).map(|m| m.gid()).ok();
+            let me = format!("uid {}", own_ids().0);
+            Err(match gid {
+                Some(gid) => format!(
+                    "permission denied on the Docker socket {path}: it belongs to group {gid}, \
+                     which this process ({me}) is not in. Run simfra with that group \
+                     (`docker run --group-add {gid}`, compose `group_add: [\"{gid}\"]`, or \
+                     DOCKER_GID={gid} with simfra's compose file)"
+                ),
+                None => format!("permission denied on the Docker socket {path} ({me})"),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "the Docker socket {path} does not exist (mount it into simfra's container with \
+             `-v /var/run/docker.sock:/var/run/docker.sock`, or set DOCKER_HOST=unix://...)"
+        )),
+        Err(e) => Err(format!("the Docker socket {path} cannot be opened: {e}")),
+    }
+}
+
+/// This process's real user and group ids, read from `/proc/self/status`.
+fn own_ids() -> (u32, u32) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
 impl Docker {
     /// A client for the socket `DOCKER_HOST` names when it is `unix://...`, else
     /// `/var/run/docker.sock`. Nothing is sent yet: [`ContainerRuntime::ping`] proves the
     /// daemon answers. Fails only when the socket file does not exist.
     pub fn connect() -> Result<Docker, RuntimeError> {
-        let socket = std::env::var("DOCKER_HOST")
+        Docker::connect_socket(&Docker::socket_from_env())
+    }
+
+    /// The socket `DOCKER_HOST` names when it is `unix://...`, else `/var/run/docker.sock`.
+    pub fn socket_from_env() -> String {
+        std::env::var("DOCKER_HOST")
             .ok()
             .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
-            .unwrap_or_else(|| DEFAULT_SOCKET.to_string());
-        Docker::connect_socket(&socket)
+            .unwrap_or_else(|| DEFAULT_SOCKET.to_string())
     }
 
     /// A client for the unix socket at `path`.

@@ -82,28 +82,51 @@ pub struct ContainerSpec {
     pub extra_hosts: Vec<String>,
 }
 
-/// The label naming the server process that started a container: its pid and the
-/// process's start time, so that a later process with the same pid is told apart.
+/// The label naming the server process that started a container: its pid and the process's
+/// start time, so that a later process with the same pid is told apart, and where the pid
+/// means something (`@host`, or `@<container id>` for a simfra that runs in a container: pids
+/// of another pid namespace cannot be checked in this one).
 pub const OWNER_LABEL: &str = "simfra.owner";
 
-/// `pid:start time` of a running process (None when it does not run).
+/// `pid:start time@scope` of a running process of this pid namespace (None when it does not
+/// run).
 pub fn process_tag(pid: u32) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: fields count from the last ')'.
     let rest = &stat[stat.rfind(')')? + 1..];
     let start = rest.split_whitespace().nth(19)?;
-    Some(format!("{pid}:{start}"))
+    Some(format!("{pid}:{start}@{}", own_scope()))
 }
 
-/// Whether the server process named by a container's owner label still runs.
-pub fn owner_alive(labels: &BTreeMap<String, String>) -> bool {
-    labels
-        .get(OWNER_LABEL)
-        .and_then(|tag| {
-            let pid = tag.split(':').next()?.parse::<u32>().ok()?;
-            Some(process_tag(pid).as_deref() == Some(tag.as_str()))
-        })
-        .unwrap_or(false)
+/// `host`, or the id of the container this process runs in.
+fn own_scope() -> &'static str {
+    static SCOPE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SCOPE.get_or_init(|| network::own_container_id().unwrap_or_else(|| "host".to_string()))
+}
+
+/// Whether the server process named by a container's owner label may still run. `running`
+/// holds the ids of the running containers: an owner in another container lives as long as
+/// that container runs. An owner on the host, seen from a container, cannot be checked and
+/// counts as alive (the host's simfra reaps its own leftovers).
+pub fn owner_alive(labels: &BTreeMap<String, String>, running: &[String]) -> bool {
+    let Some(tag) = labels.get(OWNER_LABEL) else {
+        return false;
+    };
+    let (proc_part, scope) = tag.split_once('@').unwrap_or((tag.as_str(), "host"));
+    if scope == own_scope() {
+        let Some(pid) = proc_part
+            .split(':')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            return false;
+        };
+        return process_tag(pid).as_deref() == Some(tag.as_str());
+    }
+    if scope == "host" {
+        return true;
+    }
+    running.iter().any(|id| id.starts_with(scope))
 }
 
 /// The container runtime port.
@@ -227,5 +250,31 @@ impl Drop for ContainerGuard {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn owner(tag: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([(OWNER_LABEL.to_string(), tag.to_string())])
+    }
+
+    #[test]
+    fn an_owner_is_alive_while_its_process_or_container_runs() {
+        let me = process_tag(std::process::id()).unwrap();
+        assert!(me.ends_with(&format!("@{}", own_scope())));
+        assert!(owner_alive(&owner(&me), &[]));
+        // The same pid with another start time is another process: gone.
+        let (pid, _) = me.split_once(':').unwrap();
+        let other = format!("{pid}:1@{}", own_scope());
+        assert!(!owner_alive(&owner(&other), &[]));
+        assert!(!owner_alive(&BTreeMap::new(), &[]));
+        // An owner in another container lives as long as that container runs.
+        let c = "ab".repeat(32);
+        let tag = format!("1:5@{c}");
+        assert!(owner_alive(&owner(&tag), std::slice::from_ref(&c)));
+        assert!(!owner_alive(&owner(&tag), &["cd".repeat(32)]));
     }
 }

@@ -68,6 +68,9 @@ pub fn register_all(
             work_dir: store.blob_root().join("codedeploy-work"),
             instance_image: settings.codedeploy_image.clone(),
             persistent: settings.data_dir.is_some(),
+            network: containers.network.clone(),
+            endpoint: containers.endpoint.clone(),
+            docker_unavailable: containers.unavailable.clone(),
         },
     )?;
     let mut providers = Providers::new();
@@ -92,6 +95,14 @@ pub fn register_all(
             }),
         );
     }
+    providers.register(
+        "Compute",
+        "AWS",
+        "Commands",
+        Arc::new(engine::providers::commands::CommandsAction {
+            builds: builds.clone(),
+        }),
+    );
     providers.register(
         "Source",
         "AWS",
@@ -172,8 +183,9 @@ fn codebuild_service(
         codebuild_image: settings.codebuild_image.clone(),
         minute: Duration::from_millis(settings.build_minute_millis.max(10)),
         work_dir: store.blob_root().join("codebuild-work"),
-        network: None,
+        network: containers.network.clone(),
         extra_hosts: Vec::new(),
+        docker_unavailable: containers.unavailable.clone(),
     };
     let runner = codebuild::runner::Runner::start(
         state.clone(),

@@ -85,7 +85,11 @@ pub(super) async fn run(
         return end(runner, &d, &scope);
     }
     let Some(rt) = runner.runtime.clone() else {
-        fail(runner, &d, ErrorCode::InternalError, "Server deployments install into Docker containers: start simfra with SIMFRA_DOCKER=true and a reachable Docker daemon to run them");
+        let why = match &runner.config.docker_unavailable {
+            Some(why) => format!("Server deployments install into Docker containers, and Docker cannot be used: {why}"),
+            None => "Server deployments install into Docker containers: start simfra with SIMFRA_DOCKER=true and a reachable Docker daemon to run them".to_string(),
+        };
+        fail(runner, &d, ErrorCode::InternalError, &why);
         return end(runner, &d, &scope);
     };
     let revision = d.info.revision.clone().unwrap_or_default();

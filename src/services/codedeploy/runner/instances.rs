@@ -35,8 +35,12 @@ impl DeployRunner {
                 .filter(|i| i.is_registered())
                 .filter_map(|i| i.container)
                 .collect();
+            let running: Vec<String> = match rt.running().await {
+                Ok(r) => r.into_iter().map(|(id, _)| id).collect(),
+                Err(_) => return,
+            };
             for (id, labels) in ours {
-                let owner_alive = crate::runtime::owner_alive(&labels);
+                let owner_alive = crate::runtime::owner_alive(&labels, &running);
                 if !wanted.contains(&id) && !owner_alive {
                     let _ = rt.remove(&id).await;
                 }
@@ -78,6 +82,7 @@ impl DeployRunner {
             name: format!("simfra-instance-{}", sanitize(name)),
             image,
             labels,
+            network: self.config.network.clone(),
             ..Default::default()
         };
         match rt.start_container(spec).await {

@@ -49,6 +49,12 @@ pub struct DeployConfig {
     /// Whether state survives a restart (`SIMFRA_DATA_DIR`): then instances keep their
     /// containers across restarts; otherwise they go with the server.
     pub persistent: bool,
+    /// The network instances' containers join (simfra's own, when it runs in a container).
+    pub network: Option<String>,
+    /// simfra's URL as containers reach it: `AWS_ENDPOINT_URL` in lifecycle hooks.
+    pub endpoint: Option<Arc<crate::services::EndpointCell>>,
+    /// Why Docker cannot be used although `SIMFRA_DOCKER` is on (deployments fail saying so).
+    pub docker_unavailable: Option<String>,
 }
 
 type Waiter = Box<dyn FnOnce(&DeploymentRecord) + Send>;

@@ -291,6 +291,11 @@ async fn lifecycle(
             ));
             env.push(("BUNDLE_ETAG".into(), s3.e_tag.clone().unwrap_or_default()));
         }
+        // Not set by AWS's agent (hooks there reach AWS itself): here it points the AWS CLI
+        // and SDKs in a hook at simfra, as in builds.
+        if let Some(url) = run.runner.config.endpoint.as_ref().and_then(|e| e.get()) {
+            env.push(("AWS_ENDPOINT_URL".into(), url));
+        }
         env
     };
     for &event in appspec::server_in_place_order() {
