@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ArtifactDetail, ErrorDetails, LatestInPipelineExecutionFilter};
+use super::model::{ArtifactDetail, ErrorDetails};
 use crate::aws_enum;
 use crate::clock::Timestamp;
 use crate::engine::conditions::{ConditionExecutionStatus, RuleExecutionStatus};
@@ -26,12 +26,8 @@ pub struct OverrideStageConditionInput {
     pub condition_type: ConditionType,
 }
 
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleExecutionFilter {
-    pub pipeline_execution_id: Option<String>,
-    pub latest_in_pipeline_execution: Option<LatestInPipelineExecutionFilter>,
-}
+/// The model's RuleExecutionFilter has the members of ActionExecutionFilter.
+pub type RuleExecutionFilter = super::model::ActionExecutionFilter;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

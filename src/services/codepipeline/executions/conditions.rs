@@ -14,13 +14,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::condition_model::*;
-use super::model::{
-    ArtifactDetail, Empty, ErrorDetails, LatestInPipelineExecutionFilter, S3Location,
-    StartTimeRange,
-};
+use super::model::{ArtifactDetail, Empty, ErrorDetails, S3Location};
 use super::{
-    find_stage, finish, max_results, not_found, page, validate_execution_id, validate_name,
-    Executions,
+    find_stage, finish, max_results, page, validate_execution_id, validate_name, Executions,
 };
 use crate::engine::conditions::ConditionKind;
 use crate::engine::records::{ExecutionRecord, RuleRecord};
@@ -180,50 +176,11 @@ pub fn list_rule_executions(
         v.length("nextToken", t, 1, 2048);
     }
     let filter = input.filter.unwrap_or_default();
-    if let Some(id) = &filter.pipeline_execution_id {
-        validate_execution_id(&mut v, "filter.pipelineExecutionId", id);
-    }
-    if let Some(latest) = &filter.latest_in_pipeline_execution {
-        validate_execution_id(
-            &mut v,
-            "filter.latestInPipelineExecution.pipelineExecutionId",
-            &latest.pipeline_execution_id,
-        );
-        v.enumeration(
-            "filter.latestInPipelineExecution.startTimeRange",
-            &latest.start_time_range,
-        );
-    }
+    super::validate_filter(&mut v, &filter);
     finish(v)?;
-    let (key, _, _) = ex.current(ctx, &input.pipeline_name)?;
+    let (executions, latest_only) =
+        super::filtered_executions(ex, ctx, &input.pipeline_name, &filter)?;
     let records = ex.engine.records();
-    let executions: Vec<String> = match (
-        &filter.pipeline_execution_id,
-        &filter.latest_in_pipeline_execution,
-    ) {
-        (Some(id), _)
-        | (
-            None,
-            Some(LatestInPipelineExecutionFilter {
-                pipeline_execution_id: id,
-                ..
-            }),
-        ) => {
-            records
-                .execution_of(&key, id)
-                .ok_or_else(|| E::PipelineExecutionNotFound(not_found(id, &input.pipeline_name)))?;
-            vec![id.clone()]
-        }
-        (None, None) => records
-            .executions_of(&key)
-            .into_iter()
-            .map(|e| e.id)
-            .collect(),
-    };
-    let latest_only = filter
-        .latest_in_pipeline_execution
-        .as_ref()
-        .is_some_and(|f| f.start_time_range == StartTimeRange::Latest);
     let mut all = Vec::new();
     for id in &executions {
         let mut rules = records.rules_of_execution(id);

@@ -489,21 +489,14 @@ pub fn list_pipeline_executions(
     })
 }
 
-pub fn list_action_executions(
-    ex: &Executions,
-    ctx: &RequestContext,
-    input: ListActionExecutionsInput,
-) -> Result<ListActionExecutionsOutput, E> {
-    let mut v = Violations::new();
-    validate_name(&mut v, "pipelineName", &input.pipeline_name);
-    let max = max_results(&mut v, input.max_results);
-    let filter = input.filter.unwrap_or_default();
+/// The checks of an action or rule execution listing's filter.
+fn validate_filter(v: &mut Violations, filter: &ActionExecutionFilter) {
     if let Some(id) = &filter.pipeline_execution_id {
-        validate_execution_id(&mut v, "filter.pipelineExecutionId", id);
+        validate_execution_id(v, "filter.pipelineExecutionId", id);
     }
     if let Some(latest) = &filter.latest_in_pipeline_execution {
         validate_execution_id(
-            &mut v,
+            v,
             "filter.latestInPipelineExecution.pipelineExecutionId",
             &latest.pipeline_execution_id,
         );
@@ -512,10 +505,20 @@ pub fn list_action_executions(
             &latest.start_time_range,
         );
     }
-    finish(v)?;
-    let (key, _, _) = ex.current(ctx, &input.pipeline_name)?;
+}
+
+/// The executions an action or rule execution listing covers (newest first), and whether
+/// only the latest execution of each action or rule is wanted. The same filter serves
+/// ListActionExecutions and ListRuleExecutions.
+pub(super) fn filtered_executions(
+    ex: &Executions,
+    ctx: &RequestContext,
+    pipeline_name: &str,
+    filter: &ActionExecutionFilter,
+) -> Result<(Vec<String>, bool), E> {
+    let (key, _, _) = ex.current(ctx, pipeline_name)?;
     let records = ex.engine.records();
-    let executions: Vec<String> = match (
+    let executions = match (
         &filter.pipeline_execution_id,
         &filter.latest_in_pipeline_execution,
     ) {
@@ -529,7 +532,7 @@ pub fn list_action_executions(
         ) => {
             records
                 .execution_of(&key, id)
-                .ok_or_else(|| E::PipelineExecutionNotFound(not_found(id, &input.pipeline_name)))?;
+                .ok_or_else(|| E::PipelineExecutionNotFound(not_found(id, pipeline_name)))?;
             vec![id.clone()]
         }
         (None, None) => records
@@ -542,6 +545,22 @@ pub fn list_action_executions(
         .latest_in_pipeline_execution
         .as_ref()
         .is_some_and(|f| f.start_time_range == StartTimeRange::Latest);
+    Ok((executions, latest_only))
+}
+
+pub fn list_action_executions(
+    ex: &Executions,
+    ctx: &RequestContext,
+    input: ListActionExecutionsInput,
+) -> Result<ListActionExecutionsOutput, E> {
+    let mut v = Violations::new();
+    validate_name(&mut v, "pipelineName", &input.pipeline_name);
+    let max = max_results(&mut v, input.max_results);
+    let filter = input.filter.unwrap_or_default();
+    validate_filter(&mut v, &filter);
+    finish(v)?;
+    let (executions, latest_only) = filtered_executions(ex, ctx, &input.pipeline_name, &filter)?;
+    let records = ex.engine.records();
     let mut all = Vec::new();
     for id in &executions {
         let mut actions = records.actions_of_execution(id);
