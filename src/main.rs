@@ -30,10 +30,16 @@ fn main() -> std::process::ExitCode {
 fn health() -> std::process::ExitCode {
     use std::io::{Read, Write};
     use std::time::Duration;
-    let port: u16 = std::env::var("SIMFRA_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(4599);
+    let port: u16 = match std::env::var("SIMFRA_PORT") {
+        Err(_) => 4599,
+        Ok(p) => match p.parse() {
+            Ok(p) => p,
+            Err(_) => {
+                eprintln!("SIMFRA_PORT={p:?} is not a port number");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+    };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let answer = (|| -> std::io::Result<String> {
         let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
