@@ -51,6 +51,11 @@ pub struct Settings {
     #[arg(long, env = "SIMFRA_ACTION_TIMEOUT_SECONDS", default_value_t = 3600)]
     pub action_timeout_seconds: u64,
 
+    /// How long a rule of a stage condition may stay in progress (a closed deployment window,
+    /// running commands) before it fails, unless the rule sets `timeoutInMinutes`.
+    #[arg(long, env = "SIMFRA_RULE_TIMEOUT_SECONDS", default_value_t = 7 * 24 * 3600)]
+    pub rule_timeout_seconds: u64,
+
     /// HTTP worker threads (0: one per core).
     #[arg(long, env = "SIMFRA_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -100,6 +105,7 @@ impl Settings {
             max_body_bytes: 16 * 1024 * 1024,
             approval_timeout_seconds: 7 * 24 * 3600,
             action_timeout_seconds: 3600,
+            rule_timeout_seconds: 7 * 24 * 3600,
             workers: 1,
             events_minute_millis: 60_000,
             codebuild_image: None,

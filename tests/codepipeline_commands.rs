@@ -3,7 +3,12 @@
 //! feeds a Commands action that reads it, writes files and exports a variable; an S3 deploy
 //! consumes its output artifact (only the files `files` names) and, through the action's
 //! namespace, its output variable. Also: abandoning the execution stops the commands' build,
-//! and without Docker the action fails and says why.
+//! and without Docker the action fails and says why. The action's `logStreamARN` names the log
+//! stream of its commands.
+//!
+//! Commands rules of stage conditions run on the same runner: in Docker, a `beforeEntry` rule
+//! whose commands exit 0 on the source artifact lets the stage run, and one without input
+//! artifacts that exits 3 engages FAIL; without Docker the rule fails and says why.
 
 mod codepipeline_support;
 mod common;
@@ -12,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_codepipeline::types::{
     ActionCategory, ActionDeclaration, ActionExecutionDetail, ActionExecutionStatus, ActionOwner,
-    EnvironmentVariable, InputArtifact, OutputArtifact, PipelineDeclaration,
-    PipelineExecutionStatus, PipelineType,
+    BeforeEntryConditions, Condition, EnvironmentVariable, InputArtifact, OutputArtifact,
+    PipelineDeclaration, PipelineExecutionStatus, PipelineType, Result as On, RuleCategory,
+    RuleDeclaration, RuleExecutionDetail, RuleExecutionStatus, RuleOwner, RuleTypeId,
 };
 use aws_sdk_s3::primitives::ByteStream;
 use codepipeline_support::{action, stage, store, type_id, ROLE};
@@ -232,6 +238,15 @@ async fn commands_build_an_artifact_and_a_variable_the_next_action_uses() {
         "{result:?}"
     );
     assert_eq!(
+        result.log_stream_arn(),
+        Some(
+            format!(
+                "arn:aws:logs:us-east-1:000000000000:log-group:/aws/codepipeline/commands-demo:log-stream:{stream}"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
         output
             .output_variables()
             .unwrap()
@@ -400,11 +415,271 @@ async fn without_docker_the_commands_action_fails_and_says_why() {
     assert!(result
         .external_execution_id()
         .is_some_and(|id| id.starts_with("codepipeline-commands-no-docker:")));
+    // The log stream the commands' output goes to, by ARN (the CLI reads the same member).
+    let arn = format!(
+        "arn:aws:logs:us-east-1:000000000000:log-group:/aws/codepipeline/commands-no-docker:log-stream:Build/Run/{}",
+        run.action_execution_id().unwrap()
+    );
+    assert_eq!(result.log_stream_arn(), Some(arn.as_str()));
+    let state = cp
+        .get_pipeline_state()
+        .name("commands-no-docker")
+        .send()
+        .await
+        .unwrap();
+    let latest = state.stage_states()[1].action_states()[0]
+        .latest_execution()
+        .unwrap();
+    assert_eq!(latest.log_stream_arn(), Some(arn.as_str()));
+    let listed = common::cli_json(
+        &server.url(),
+        &[
+            "codepipeline",
+            "list-action-executions",
+            "--pipeline-name",
+            "commands-no-docker",
+        ],
+    );
+    let found = listed["actionExecutionDetails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["actionName"] == "Run")
+        .unwrap();
+    assert_eq!(
+        found["output"]["executionResult"]["logStreamARN"],
+        arn.as_str()
+    );
     let message = result.error_details().unwrap().message().unwrap();
     assert!(message.contains("PROVISIONING"), "{message}");
     assert!(message.contains("SIMFRA_DOCKER=true"), "{message}");
     assert!(
         message.contains("/aws/codepipeline/commands-no-docker"),
         "{message}"
+    );
+}
+
+/// A Commands rule (AWS / Rule / Commands).
+fn commands_rule(name: &str, commands: &[&str], inputs: &[&str]) -> RuleDeclaration {
+    let mut b = RuleDeclaration::builder().name(name).rule_type_id(
+        RuleTypeId::builder()
+            .category(RuleCategory::Rule)
+            .owner(RuleOwner::Aws)
+            .provider("Commands")
+            .version("1")
+            .build()
+            .unwrap(),
+    );
+    for c in commands {
+        b = b.commands(*c);
+    }
+    for i in inputs {
+        b = b.input_artifacts(InputArtifact::builder().name(*i).build().unwrap());
+    }
+    b.build().unwrap()
+}
+
+/// The S3 source, then a `Deploy` stage (an S3 deploy of the source to `site`) entered only
+/// when `rule` passes (FAIL otherwise).
+fn gated(name: &str, rule: RuleDeclaration) -> PipelineDeclaration {
+    let publish = action(
+        "Publish",
+        type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3"),
+        &[("BucketName", "site"), ("Extract", "true")],
+        &["AppOut"],
+        &[],
+    );
+    let mut deploy = stage("Deploy", vec![publish]);
+    deploy.before_entry = Some(
+        BeforeEntryConditions::builder()
+            .conditions(Condition::builder().result(On::Fail).rules(rule).build())
+            .build()
+            .unwrap(),
+    );
+    PipelineDeclaration::builder()
+        .name(name)
+        .role_arn(ROLE)
+        .artifact_store(store())
+        .pipeline_type(PipelineType::V2)
+        .stages(stage("Source", vec![source()]))
+        .stages(deploy)
+        .build()
+        .unwrap()
+}
+
+async fn rule_execution(cp: &aws_sdk_codepipeline::Client, pipeline: &str) -> RuleExecutionDetail {
+    cp.list_rule_executions()
+        .pipeline_name(pipeline)
+        .send()
+        .await
+        .unwrap()
+        .rule_execution_details()[0]
+        .clone()
+}
+
+/// The lines of a rule's log stream (`Deploy/<rule>/<rule execution id>`).
+async fn rule_log(
+    server: &simfra::server::TestServer,
+    pipeline: &str,
+    rule: &RuleExecutionDetail,
+) -> Vec<String> {
+    let events = common::logs(server)
+        .get_log_events()
+        .log_group_name(format!("/aws/codepipeline/{pipeline}"))
+        .log_stream_name(format!(
+            "Deploy/{}/{}",
+            rule.rule_name().unwrap(),
+            rule.rule_execution_id().unwrap()
+        ))
+        .start_from_head(true)
+        .send()
+        .await
+        .unwrap();
+    events
+        .events()
+        .iter()
+        .filter_map(|e| e.message().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commands_rule_gates_the_stage() {
+    if !docker_available() {
+        return;
+    }
+    let server = common::start_with(docker_settings());
+    let s3 = common::s3(&server);
+    let cp = common::codepipeline(&server);
+    put_source(&s3, &[("version.txt", "1.2.3\n")]).await;
+    s3.create_bucket().bucket("site").send().await.unwrap();
+    // Both pipelines start at once (CreatePipeline starts the first execution).
+    let check = commands_rule(
+        "Check",
+        &[
+            "test -f version.txt",
+            "grep -q 1.2.3 version.txt",
+            "echo \"checked $(cat version.txt)\"",
+        ],
+        &["AppOut"],
+    );
+    cp.create_pipeline()
+        .pipeline(gated("rule-pass", check))
+        .send()
+        .await
+        .unwrap();
+    let refuse = commands_rule("Refuse", &["echo \"checking in $(pwd)\"", "exit 3"], &[]);
+    cp.create_pipeline()
+        .pipeline(gated("rule-fail", refuse))
+        .send()
+        .await
+        .unwrap();
+
+    // Exit 0: the stage runs.
+    let (_, status) = ended(&cp, "rule-pass", Duration::from_secs(120)).await;
+    let rule = rule_execution(&cp, "rule-pass").await;
+    assert_eq!(status, PipelineExecutionStatus::Succeeded, "{rule:#?}");
+    assert_eq!(rule.status(), Some(&RuleExecutionStatus::Succeeded));
+    assert!(action_execution(&cp, "rule-pass", "Publish")
+        .await
+        .is_some());
+    let result = rule.output().unwrap().execution_result().unwrap();
+    assert!(
+        result
+            .external_execution_id()
+            .is_some_and(|id| id.starts_with("codepipeline-rule-pass:")),
+        "{result:?}"
+    );
+    assert!(
+        result.external_execution_url().unwrap().contains(&format!(
+            "group=/aws/codepipeline/rule-pass;stream=Deploy/Check/{}",
+            rule.rule_execution_id().unwrap()
+        )),
+        "{result:?}"
+    );
+    let lines = rule_log(&server, "rule-pass", &rule).await;
+    assert!(lines.iter().any(|l| l == "checked 1.2.3"), "{lines:#?}");
+
+    // Exit 3 (a rule without input artifacts): FAIL engages, the stage's action never runs.
+    let (_, status) = ended(&cp, "rule-fail", Duration::from_secs(120)).await;
+    let rule = rule_execution(&cp, "rule-fail").await;
+    assert_eq!(status, PipelineExecutionStatus::Failed, "{rule:#?}");
+    assert_eq!(rule.status(), Some(&RuleExecutionStatus::Failed));
+    assert!(action_execution(&cp, "rule-fail", "Publish")
+        .await
+        .is_none());
+    let summary = rule
+        .output()
+        .unwrap()
+        .execution_result()
+        .unwrap()
+        .external_execution_summary()
+        .unwrap()
+        .to_string();
+    assert!(
+        summary.contains("FAILED")
+            && summary.contains("in BUILD")
+            && summary.contains("exit status 3"),
+        "{summary}"
+    );
+    let lines = rule_log(&server, "rule-fail", &rule).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("checking in /codebuild/output/src")),
+        "the commands ran in the (empty) source directory: {lines:#?}"
+    );
+    let state = cp
+        .get_pipeline_state()
+        .name("rule-fail")
+        .send()
+        .await
+        .unwrap();
+    let deploy = &state.stage_states()[1];
+    assert_eq!(
+        deploy
+            .before_entry_condition_state()
+            .and_then(|c| c.latest_execution())
+            .and_then(|e| e.status())
+            .map(|s| s.as_str()),
+        Some("Failed")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_docker_a_commands_rule_fails_and_says_why() {
+    let server = common::start();
+    let s3 = common::s3(&server);
+    let cp = common::codepipeline(&server);
+    put_source(&s3, &[("a.txt", "a")]).await;
+    let check = commands_rule("Check", &["echo never"], &["AppOut"]);
+    cp.create_pipeline()
+        .pipeline(gated("rule-no-docker", check))
+        .send()
+        .await
+        .unwrap();
+    let (_, status) = ended(&cp, "rule-no-docker", Duration::from_secs(30)).await;
+    assert_eq!(status, PipelineExecutionStatus::Failed);
+    assert!(action_execution(&cp, "rule-no-docker", "Publish")
+        .await
+        .is_none());
+    let rule = rule_execution(&cp, "rule-no-docker").await;
+    assert_eq!(rule.status(), Some(&RuleExecutionStatus::Failed));
+    let result = rule.output().unwrap().execution_result().unwrap();
+    assert!(result
+        .external_execution_id()
+        .is_some_and(|id| id.starts_with("codepipeline-rule-no-docker:")));
+    let summary = result.external_execution_summary().unwrap();
+    assert!(summary.contains("PROVISIONING"), "{summary}");
+    assert!(summary.contains("SIMFRA_DOCKER=true"), "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "stream Deploy/Check/{}",
+            rule.rule_execution_id().unwrap()
+        )),
+        "{summary}"
+    );
+    assert_eq!(
+        result.error_details().and_then(|e| e.code()),
+        Some("JobFailed")
     );
 }

@@ -1,8 +1,10 @@
 //! V2 stage conditions through the official SDK: each result (beforeEntry FAIL and SKIP,
 //! onSuccess ROLLBACK, onFailure RETRY decided by a VariableCheck rule), a closed deployment
-//! window overridden with OverrideStageCondition (and one stopped), ListRuleExecutions,
-//! GetPipelineState's condition states, and invalid windows refused at CreatePipeline. Also
-//! pipeline variables overridden at start and read across three stages.
+//! window overridden with OverrideStageCondition (and one stopped), a window in an IANA time
+//! zone that waits until `SIMFRA_RULE_TIMEOUT_SECONDS` fails it, ListRuleExecutions,
+//! GetPipelineState's condition states, and invalid windows and rules refused at
+//! CreatePipeline. Also pipeline variables overridden at start and read across three stages.
+//! (Commands rules run builds: `codepipeline_commands.rs`.)
 
 #[allow(dead_code)]
 mod codepipeline_jobs_support;
@@ -673,6 +675,61 @@ async fn a_closed_deployment_window_is_overridden_or_stopped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_york_window_waits_until_the_rule_timeout_setting_fails_it() {
+    let mut settings = simfra::Settings::for_tests();
+    settings.rule_timeout_seconds = 2;
+    let server = common::start_with(settings);
+    seed_buckets(&server).await;
+    let cp = common::codepipeline(&server);
+    let window = rule(
+        "Window",
+        "DeploymentWindow",
+        &[
+            ("Cron", "0 0 9-17 ? * MON-FRI 2199"),
+            ("TimeZone", "America/New_York"),
+        ],
+    );
+    let mut deploy = deploy_stage("Deploy", "site");
+    deploy.before_entry = Some(before_entry(On::Skip, vec![window]));
+    let id = create(&cp, pipeline("ny", &[], vec![deploy])).await;
+    let waiting = until_stage(&cp, "ny", "Deploy", "the window rule waits", |s| {
+        s.before_entry_condition_state()
+            .and_then(|c| c.condition_states()[0].rule_states()[0].latest_execution())
+            .is_some_and(|r| r.summary().is_some())
+    })
+    .await;
+    let summary = waiting
+        .before_entry_condition_state()
+        .unwrap()
+        .condition_states()[0]
+        .rule_states()[0]
+        .latest_execution()
+        .unwrap()
+        .summary()
+        .unwrap()
+        .to_string();
+    // Tuesday 2199-01-01, 09:00 in New York's winter (UTC-5).
+    assert!(
+        summary.contains("2199-01-01T14:00:00Z") && summary.contains("(America/New_York)"),
+        "{summary}"
+    );
+    // Without timeoutInMinutes the rule fails after SIMFRA_RULE_TIMEOUT_SECONDS: SKIP engages.
+    wait_status(&cp, "ny", &id, PipelineExecutionStatus::Succeeded).await;
+    let deploy = stage_state(&cp, "ny", "Deploy").await;
+    assert_eq!(stage_status(&deploy), "Skipped");
+    let rules = rule_executions(&cp, "ny", &id).await;
+    assert_eq!(rules[0].status(), Some(&RuleExecutionStatus::Failed));
+    let result = rules[0].output().unwrap().execution_result().unwrap();
+    assert!(
+        result
+            .external_execution_summary()
+            .unwrap()
+            .contains("timeout"),
+        "{result:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_deployment_windows_are_refused() {
     let server = common::start();
     let cp = common::codepipeline(&server);
@@ -693,7 +750,16 @@ async fn invalid_deployment_windows_are_refused() {
         ("0 9 ? * MON-FRI *", "UTC", "hours"),
         ("cron(0 9 ? * MON-FRI *)", "UTC", "without cron(...)"),
         ("0 0 25 ? * MON-FRI *", "UTC", "hours"),
-        ("0 0 9 ? * MON-FRI *", "America/New_York", "fixed offset"),
+        (
+            "0 0 9 ? * MON-FRI *",
+            "Mars/Olympus",
+            "not a time zone simfra knows",
+        ),
+        (
+            "0 0 9 ? * MON-FRI *",
+            "america/new_york",
+            "not a time zone simfra knows",
+        ),
     ] {
         let e = cp
             .create_pipeline()
@@ -717,6 +783,34 @@ async fn invalid_deployment_windows_are_refused() {
         .send()
         .await
         .unwrap();
+    for (name, zone) in [
+        ("ok-ny", "America/New_York"),
+        ("ok-berlin", "Europe/Berlin"),
+        ("ok-kolkata", "Asia/Kolkata"),
+    ] {
+        cp.create_pipeline()
+            .pipeline(with(name, "0 0 9 ? * MON-FRI *", zone))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{zone}: {e:?}"));
+    }
+    // A Commands rule takes single-line commands, as the Commands action does.
+    let mut deploy = deploy_stage("Deploy", "site");
+    let mut multi = rule("Smoke", "Commands", &[]);
+    multi.commands = Some(vec!["echo one\necho two".into()]);
+    deploy.before_entry = Some(before_entry(On::Fail, vec![multi]));
+    let e = cp
+        .create_pipeline()
+        .pipeline(pipeline("multi", &[], vec![deploy]))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidStageDeclarationException");
+    let message = e
+        .as_service_error()
+        .and_then(|x| x.message())
+        .unwrap_or_default();
+    assert!(message.contains("multi-line command"), "{message}");
     let e = cp
         .update_pipeline()
         .pipeline(with("ok", "0 0 9 ? * MON-FRI * *", "PST"))

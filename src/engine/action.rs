@@ -122,6 +122,7 @@ impl ActionActor {
             updated_by: None,
             external_execution_id: None,
             external_execution_url: None,
+            log_stream_arn: None,
             percent_complete: None,
             error_details: None,
             action_type: spec.action_type.clone(),
@@ -299,6 +300,9 @@ impl Handler<ProviderReport> for ActionActor {
                 }
                 if p.external_execution_url.is_some() {
                     self.record.external_execution_url = p.external_execution_url;
+                }
+                if p.log_stream_arn.is_some() {
+                    self.record.log_stream_arn = p.log_stream_arn;
                 }
                 if p.percent_complete.is_some() {
                     self.record.percent_complete = p.percent_complete;

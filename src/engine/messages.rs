@@ -215,7 +215,7 @@ pub struct StopCondition {
     pub by: Option<String>,
 }
 
-/// One evaluation of the current rule of a condition.
+/// One evaluation of the current rule of a condition (a `Commands` rule's: its build ended).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct RuleEvaluated {

@@ -256,6 +256,7 @@ mod tests {
             updated_by: None,
             external_execution_id: None,
             external_execution_url: None,
+            log_stream_arn: None,
             percent_complete: None,
             error_details: None,
             action_type: action_type_of(action),

@@ -138,10 +138,14 @@ pub struct BuildLog {
     pub stream: String,
     /// The console link of the log stream.
     pub url: String,
+    /// The log stream's ARN (`arn:aws:logs:<region>:<account>:log-group:<group>:log-stream:<stream>`).
+    pub arn: String,
 }
 
 /// A build of an action's own shell commands, without a CodeBuild project (AWS / Compute /
-/// Commands): AWS runs it on CodeBuild compute the pipeline manages.
+/// Commands): AWS runs it on CodeBuild compute the pipeline manages. A stage condition's
+/// `Commands` rule runs the same way, its rule name in `action` and its rule execution id in
+/// `action_execution_id`.
 #[derive(Debug, Clone, Default)]
 pub struct CommandsRequest {
     pub account: String,

@@ -158,6 +158,9 @@ pub struct ActionRecord {
     pub updated_by: Option<String>,
     pub external_execution_id: Option<String>,
     pub external_execution_url: Option<String>,
+    /// The CloudWatch Logs stream of the action's compute (Commands actions).
+    #[serde(default)]
+    pub log_stream_arn: Option<String>,
     pub percent_complete: Option<i64>,
     pub error_details: Option<ErrorDetails>,
     pub action_type: ActionTypeSpec,

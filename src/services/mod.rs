@@ -103,6 +103,7 @@ pub fn register_all(
             builds: builds.clone(),
         }),
     );
+    providers.set_rule_builds(builds.clone());
     providers.register(
         "Source",
         "AWS",
@@ -134,6 +135,7 @@ pub fn register_all(
     let config = EngineConfig {
         approval_timeout: Duration::from_secs(settings.approval_timeout_seconds.max(1)),
         action_timeout: Duration::from_secs(settings.action_timeout_seconds.max(1)),
+        rule_timeout: Duration::from_secs(settings.rule_timeout_seconds.max(1)),
         ..EngineConfig::default()
     };
     let trigger_bus = bus.clone();

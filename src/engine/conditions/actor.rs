@@ -3,25 +3,33 @@
 //! execution when a rule fails or all succeeded. Each rule's verdict arrives as a message
 //! (`RuleEvaluated`). A rule that waits (a closed deployment window) stays InProgress and is
 //! evaluated again by a timer set for the moment its window opens, never by polling; a timer
-//! set for its deadline fails it. `StopCondition` (an override or a stop) abandons the rule in
-//! progress and ends the actor without a report.
+//! set for its deadline fails it. A `Commands` rule starts a build (`commands.rs`) whose end
+//! the build service reports with the same message; the build id is recorded at once. A
+//! `StopCondition` (an override or a stop) abandons the rule in progress and ends the actor
+//! without a report; a build still running is stopped then, at the rule's deadline, and when
+//! the actor ends for any other reason.
 //!
 //! After a restart the actor re-attaches to the evaluation: rules that already succeeded are
-//! not run again, a rule that was in progress continues with its execution id and deadline.
+//! not run again, a rule that was waiting continues with its execution id and deadline. A
+//! `Commands` rule whose build was running is abandoned (its build stopped) and runs again as
+//! a new rule execution, as an action that was running does.
 //!
 //! Decision: a rule's timeout (`timeoutInMinutes`) defaults to the engine's rule timeout
-//! (7 days, as long as a manual approval waits), so that a deployment window closed over a
-//! long weekend holds the execution rather than failing it.
+//! (`SIMFRA_RULE_TIMEOUT_SECONDS`, 7 days: as long as a manual approval waits), so that a
+//! deployment window closed over a long weekend holds the execution rather than failing it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 
+use super::commands::{self, RuleRun};
 use super::rules::{self, Verdict};
 use super::{ConditionExecutionStatus, ConditionKind, RuleExecutionStatus};
 use crate::clock::Timestamp;
 use crate::engine::execution::ExecutionActor;
 use crate::engine::messages::{ConditionFinished, RuleEvaluated, StopCondition};
+use crate::engine::ports::BuildService;
 use crate::engine::records::{ArtifactLocation, ErrorDetails, RuleRecord};
 use crate::engine::spec::{PipelineKey, RuleSpec};
 use crate::engine::variables::{self, Scope};
@@ -58,7 +66,24 @@ pub struct ConditionActor {
     current: Option<RuleRecord>,
     /// Why the current rule cannot be evaluated (an unresolvable reference).
     start_error: Option<String>,
+    /// The build of the current `Commands` rule while it runs.
+    build: Option<RunningBuild>,
     done: bool,
+}
+
+/// A `Commands` rule's build, as the actor needs it to stop it.
+struct RunningBuild {
+    builds: Arc<dyn BuildService>,
+    account: String,
+    region: String,
+    build_id: String,
+}
+
+impl RunningBuild {
+    fn stop(self) {
+        self.builds
+            .stop_build(&self.account, &self.region, &self.build_id);
+    }
 }
 
 impl ConditionActor {
@@ -70,6 +95,7 @@ impl ConditionActor {
             index: 0,
             current: None,
             start_error: None,
+            build: None,
             done: false,
         }
     }
@@ -150,6 +176,17 @@ impl ConditionActor {
                     self.index += 1;
                     continue;
                 }
+                // A build that ran before the restart is not waited for: it runs again.
+                Some(p)
+                    if p.status == RuleExecutionStatus::InProgress
+                        && p.rule_type.provider == commands::PROVIDER =>
+                {
+                    self.abandon_interrupted(p);
+                    let r = self.new_record(&rule);
+                    self.current = Some(r);
+                    self.persist();
+                    self.current.take().expect("set above")
+                }
                 // Re-attached after a restart: same execution id, same deadline.
                 Some(p) if p.status == RuleExecutionStatus::InProgress => p,
                 _ => {
@@ -181,6 +218,10 @@ impl ConditionActor {
     /// Evaluates the current rule; its verdict arrives as a message.
     fn evaluate(&mut self, ctx: &mut Context<Self>) {
         let Some(rec) = &self.current else { return };
+        if self.start_error.is_none() && rec.rule_type.provider == commands::PROVIDER {
+            self.start_commands(ctx);
+            return;
+        }
         let verdict = match &self.start_error {
             Some(message) => Verdict::Failed {
                 summary: message.clone(),
@@ -202,10 +243,114 @@ impl ConditionActor {
         });
     }
 
+    /// Starts the build of the current `Commands` rule; its end arrives as `RuleEvaluated`.
+    fn start_commands(&mut self, ctx: &mut Context<Self>) {
+        let Some(rec) = &self.current else { return };
+        let id = rec.id.clone();
+        let fail = |summary: String, code: &'static str| Verdict::Failed {
+            error: Some(rules::RuleError {
+                code,
+                message: summary.clone(),
+            }),
+            summary,
+        };
+        let Some(builds) = self.shared.providers.rule_builds().cloned() else {
+            ctx.notify(RuleEvaluated {
+                rule_execution_id: id,
+                verdict: fail(
+                    "simfra has no build service to run Commands rules on here".into(),
+                    "ConfigurationError",
+                ),
+            });
+            return;
+        };
+        let rule = &self.start.rules[self.index];
+        let request = commands::request(
+            RuleRun {
+                key: &self.start.key,
+                stage: &self.start.stage,
+                rule: &rule.name,
+                rule_execution_id: &id,
+            },
+            &rule.commands,
+            &rule.input_artifacts,
+            &self.start.artifacts,
+            &self.start.scope,
+        );
+        let request = match request {
+            Ok(r) => r,
+            Err(message) => {
+                ctx.notify(RuleEvaluated {
+                    rule_execution_id: id,
+                    verdict: fail(message, "ConfigurationError"),
+                });
+                return;
+            }
+        };
+        let (account, region) = (request.account.clone(), request.region.clone());
+        let me = ctx.address();
+        let ended = id.clone();
+        let started = builds.start_commands(
+            request,
+            Box::new(move |result| {
+                me.do_send(RuleEvaluated {
+                    rule_execution_id: ended,
+                    verdict: commands::verdict(&result),
+                })
+            }),
+        );
+        match started {
+            Ok(s) => {
+                if let Some(rec) = self.current.as_mut() {
+                    rec.external_execution_id = Some(s.build_id.clone());
+                    rec.external_execution_url = Some(s.log.url).filter(|u| !u.is_empty());
+                }
+                self.persist();
+                self.build = Some(RunningBuild {
+                    builds,
+                    account,
+                    region,
+                    build_id: s.build_id,
+                });
+            }
+            Err(e) => ctx.notify(RuleEvaluated {
+                rule_execution_id: id,
+                verdict: fail(format!("The commands could not start: {e}"), "JobFailed"),
+            }),
+        }
+    }
+
+    /// Stops the current rule's build, if one runs.
+    fn stop_build(&mut self) {
+        if let Some(b) = self.build.take() {
+            b.stop();
+        }
+    }
+
+    /// A `Commands` rule execution that was running when simfra stopped: abandoned, its build
+    /// stopped (if it still runs).
+    fn abandon_interrupted(&mut self, mut prior: RuleRecord) {
+        if let (Some(builds), Some(build_id)) = (
+            self.shared.providers.rule_builds(),
+            prior.external_execution_id.as_deref(),
+        ) {
+            builds.stop_build(&self.start.key.account, &self.start.key.region, build_id);
+        }
+        prior.status = RuleExecutionStatus::Abandoned;
+        prior.summary = Some(
+            "simfra stopped while the commands ran; they run again as a new rule execution".into(),
+        );
+        prior.last_update_time = Timestamp::now();
+        if let Err(e) = self.shared.records.put_rule(&prior) {
+            tracing::error!(rule = %prior.id, "could not persist a rule execution: {e}");
+        }
+    }
+
     fn timed_out(&mut self, id: &str, minutes: u64, ctx: &mut Context<Self>) {
         if self.done || self.current.as_ref().is_none_or(|r| r.id != id) {
             return;
         }
+        self.stop_build();
         let summary = match minutes {
             0 => "The rule did not succeed within its timeout".to_string(),
             m => format!("The rule did not succeed within its timeout of {m} minutes"),
@@ -255,6 +400,11 @@ impl Actor for ConditionActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.next(ctx);
     }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        // Whatever ended the actor, no build of it runs on.
+        self.stop_build();
+    }
 }
 
 impl Handler<RuleEvaluated> for ConditionActor {
@@ -269,6 +419,8 @@ impl Handler<RuleEvaluated> for ConditionActor {
         {
             return;
         }
+        // A build's end: nothing left to stop.
+        self.build = None;
         match msg.verdict {
             Verdict::Succeeded { summary } => {
                 if let Some(rec) = self.current.as_mut() {
@@ -317,6 +469,7 @@ impl Handler<StopCondition> for ConditionActor {
             return;
         }
         self.done = true;
+        self.stop_build();
         if let Some(rec) = self.current.as_mut() {
             rec.status = RuleExecutionStatus::Abandoned;
             rec.summary = Some(msg.summary);

@@ -4,12 +4,16 @@
 //! result engages.
 //!
 //! - `rules.rs` evaluates one rule, purely: `VariableCheck`, `DeploymentWindow` (with its
-//!   schedule in `cron.rs`), and the providers simfra does not run (they fail, saying so).
+//!   schedule in `cron.rs`: cron fields, IANA or fixed-offset time zones), and the providers
+//!   simfra does not run (`LambdaInvoke`, `CloudWatchAlarm`: they fail, saying so).
+//! - `commands.rs` is the `Commands` rule's pure part: the rule as a build request on the
+//!   Commands action's build port, and the build's end as a verdict.
 //! - `decide.rs` is the pure decision: from a condition's outcome to the execution's next step.
 //! - `actor.rs` is the condition actor: one evaluation of one condition, rule after rule, each
 //!   rule's verdict arriving as a message; a rule outside its deployment window stays
 //!   InProgress and is evaluated again by a timer when the window opens (never by polling),
-//!   bounded by the rule's timeout.
+//!   bounded by the rule's timeout; a `Commands` rule's build reports its end as a message,
+//!   and is stopped when the evaluation is stopped, overridden or times out.
 //!
 //! The execution actor starts a condition actor where the stage's hook says, hears its
 //! `ConditionFinished`, and applies the decision; it also handles overrides and stops.
@@ -17,6 +21,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod actor;
+pub mod commands;
 pub mod cron;
 pub mod decide;
 pub mod rules;

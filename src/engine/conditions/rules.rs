@@ -5,11 +5,13 @@
 //!   (substring), `MATCHES` (a regular expression that must match the whole value, as Java's
 //!   `String.matches` does; simfra's expressions have Perl syntax without look-around or
 //!   back-references, and an expression it cannot compile fails the rule).
-//! - `DeploymentWindow`: succeeds inside a window; outside one the rule stays in progress
-//!   until the next window opens (the caller evaluates it again then), or fails when no window
-//!   opens again.
-//! - `LambdaInvoke`, `CloudWatchAlarm`, `Commands`: simfra does not run these yet; the rule
-//!   fails and says so (the condition then engages as for any failed rule).
+//! - `DeploymentWindow`: succeeds inside a window (its schedule, time zone included, in
+//!   `cron.rs`); outside one the rule stays in progress until the next window opens (the
+//!   caller evaluates it again then), or fails when no window opens again.
+//! - `Commands` is not evaluated here: its commands run as a build, which the condition actor
+//!   starts (`commands.rs`).
+//! - `LambdaInvoke`, `CloudWatchAlarm`: simfra does not run these yet; the rule fails and says
+//!   so (the condition then engages as for any failed rule).
 
 use std::collections::BTreeMap;
 
@@ -61,6 +63,10 @@ pub fn evaluate(
     match provider {
         "VariableCheck" => variable_check(declared, resolved),
         "DeploymentWindow" => deployment_window(resolved, now),
+        super::commands::PROVIDER => config_error(
+            "A Commands rule is decided by running its commands as a build, not by evaluation"
+                .into(),
+        ),
         other => config_error(format!(
             "simfra does not support the {other} rule provider yet, so this rule fails"
         )),
@@ -237,7 +243,7 @@ mod tests {
 
     #[test]
     fn providers_simfra_does_not_run_fail_and_say_so() {
-        for p in ["LambdaInvoke", "CloudWatchAlarm", "Commands"] {
+        for p in ["LambdaInvoke", "CloudWatchAlarm"] {
             let v = evaluate(p, &BTreeMap::new(), &BTreeMap::new(), Utc::now());
             let Verdict::Failed { summary, error } = v else {
                 panic!("{p}")

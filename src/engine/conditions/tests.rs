@@ -1,7 +1,7 @@
 //! Engine tests of stage conditions, on real actors: rules read the pipeline variable `Rev`
 //! (the source action emits it as `Src.Out`), so a test decides which execution meets a
 //! condition; deployment windows that never open now keep a rule in progress until an
-//! override, a stop or the rule's timeout.
+//! override, a stop or the rule's timeout. `Commands` rules: `tests_commands.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -576,3 +576,6 @@ fn a_waiting_rule_survives_a_restart() {
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[path = "tests_commands.rs"]
+mod commands;

@@ -7,9 +7,10 @@
 //! others beside it (`CODEBUILD_SRC_DIR_<artifact>`), `environmentVariables` as the container's
 //! variables, `outputVariables` to read from the shell once the commands have run, and the
 //! output artifact (if declared) with its `files`. The build id is the action's external
-//! execution id and the log stream's console link its external execution URL; the action
-//! succeeds iff every command exits 0, with the output variables as the action's. Abandoning
-//! the action stops the build.
+//! execution id, the log stream's console link its external execution URL and the stream's
+//! ARN its `logStreamARN`; the action succeeds iff every command exits 0, with the output
+//! variables as the action's. Abandoning the action stops the build. (A stage condition's
+//! `Commands` rule runs on the same port: `conditions/commands.rs`.)
 //!
 //! Configuration: `EnvironmentType` (`LINUX_CONTAINER`, the default; Windows containers fail
 //! clearly), `ComputeType` (`BUILD_GENERAL1_SMALL` by default, `_MEDIUM`, `_LARGE`; recorded on
@@ -127,6 +128,7 @@ impl Provider for CommandsAction {
             req,
             Box::new(move |result| {
                 let url = Some(result.log.url.clone()).filter(|u| !u.is_empty());
+                let arn = Some(result.log.arn.clone()).filter(|a| !a.is_empty());
                 if result.status == "SUCCEEDED" {
                     done_reporter.succeeded(ActionSuccess {
                         external_execution_id: Some(result.build_id),
@@ -140,6 +142,7 @@ impl Provider for CommandsAction {
                     done_reporter.progress(ActionProgress {
                         external_execution_id: Some(result.build_id.clone()),
                         external_execution_url: url,
+                        log_stream_arn: arn,
                         ..Default::default()
                     });
                     let reason = result.message.map(|m| format!(": {m}")).unwrap_or_default();
@@ -158,6 +161,7 @@ impl Provider for CommandsAction {
                 reporter.progress(ActionProgress {
                     external_execution_id: Some(s.build_id.clone()),
                     external_execution_url: Some(s.log.url),
+                    log_stream_arn: Some(s.log.arn).filter(|a| !a.is_empty()),
                     ..Default::default()
                 });
                 Box::new(RunningBuild {

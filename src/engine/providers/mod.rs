@@ -56,6 +56,8 @@ pub struct ActionProgress {
     pub token: Option<String>,
     pub external_execution_id: Option<String>,
     pub external_execution_url: Option<String>,
+    /// The ARN of the log stream of the action's compute (`logStreamARN`).
+    pub log_stream_arn: Option<String>,
     pub percent_complete: Option<i64>,
 }
 
@@ -131,6 +133,8 @@ pub struct Providers {
     map: HashMap<(String, String, String), Arc<dyn Provider>>,
     jobs: Arc<crate::engine::jobs::JobQueue>,
     job_objects: Option<Arc<dyn crate::engine::ports::ObjectStore>>,
+    /// Where the `Commands` rules of stage conditions run (the Commands action's build port).
+    rule_builds: Option<Arc<dyn crate::engine::ports::BuildService>>,
 }
 
 impl Providers {
@@ -191,5 +195,14 @@ impl Providers {
     /// The artifact store job-worker actions create a missing artifact bucket in.
     pub fn set_job_artifact_store(&mut self, objects: Arc<dyn crate::engine::ports::ObjectStore>) {
         self.job_objects = Some(objects);
+    }
+
+    /// The build service the `Commands` rules of stage conditions run on.
+    pub fn set_rule_builds(&mut self, builds: Arc<dyn crate::engine::ports::BuildService>) {
+        self.rule_builds = Some(builds);
+    }
+
+    pub fn rule_builds(&self) -> Option<&Arc<dyn crate::engine::ports::BuildService>> {
+        self.rule_builds.as_ref()
     }
 }

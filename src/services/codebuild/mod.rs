@@ -382,6 +382,7 @@ fn log_of(b: &Build) -> BuildLog {
         group: b.logs.group_name.clone(),
         stream: b.logs.stream_name.clone(),
         url: b.logs.deep_link.clone(),
+        arn: b.logs.cloud_watch_logs_arn.clone(),
     }
 }
 

@@ -90,6 +90,14 @@ pub(super) async fn download(
             }
             placed.push((dirs[i].clone(), dir, Some(io.inputs[i].name.clone())));
         }
+        if io.inputs.is_empty() {
+            // Without inputs (a stage condition's Commands rule may have none) the build still
+            // starts in its source directory, empty.
+            let empty = work.join("empty");
+            std::fs::create_dir_all(&empty)
+                .map_err(|e| client(format!("preparing the source directory: {e}")))?;
+            placed.push((empty, primary_dir.clone(), None));
+        }
         src_dir = primary_dir;
     } else {
         let source = job.source.clone();

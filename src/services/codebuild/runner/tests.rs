@@ -30,6 +30,8 @@ mod failures;
 mod interrupts;
 #[path = "tests_pipeline.rs"]
 mod pipeline;
+#[path = "tests_rules.rs"]
+mod rules;
 
 pub(super) const ACCOUNT: &str = "123456789012";
 pub(super) const REGION: &str = "us-east-1";

@@ -264,6 +264,8 @@ pub struct ActionExecution {
     pub percent_complete: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_details: Option<ErrorDetails>,
+    #[serde(rename = "logStreamARN", skip_serializing_if = "Option::is_none")]
+    pub log_stream_arn: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -467,6 +469,8 @@ pub struct ActionExecutionResult {
     pub external_execution_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_details: Option<ErrorDetails>,
+    #[serde(rename = "logStreamARN", skip_serializing_if = "Option::is_none")]
+    pub log_stream_arn: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -64,6 +64,7 @@ fn action_execution(a: &ActionRecord) -> ActionExecution {
         external_execution_url: a.external_execution_url.clone(),
         percent_complete: a.percent_complete,
         error_details: errors(&a.error_details),
+        log_stream_arn: a.log_stream_arn.clone(),
     }
 }
 
@@ -285,6 +286,7 @@ pub fn action_execution_detail(a: &ActionRecord) -> ActionExecutionDetail {
                 external_execution_summary: a.summary.clone(),
                 external_execution_url: a.external_execution_url.clone(),
                 error_details: errors(&a.error_details),
+                log_stream_arn: a.log_stream_arn.clone(),
             },
             output_variables: a.output_variables.clone(),
         },

@@ -223,6 +223,18 @@ fn check_rule(r: &RuleDeclaration, s: &StageDeclaration, cx: &Context) -> Result
             r.name
         )));
     }
+    // As for the Commands action: multi-line formats are not supported.
+    if rt.needs_commands
+        && r.commands
+            .iter()
+            .flatten()
+            .any(|c| !super::is_single_line(c))
+    {
+        return Err(stage_err(format!(
+            "Rule {} has a multi-line command: the Commands rule takes one single-line command per entry of commands",
+            r.name
+        )));
+    }
     if !rt.needs_commands && r.commands.is_some() {
         return Err(stage_err(format!(
             "Rule '{}' declares commands, which only the Commands rule takes",
