@@ -238,6 +238,10 @@ async fn before_entry_fail_and_skip() {
     let latest = rule_state.latest_execution().unwrap();
     assert_eq!(latest.status(), Some(&RuleExecutionStatus::Failed));
     assert!(latest.summary().unwrap().contains("'dev'"), "{latest:?}");
+    assert!(
+        latest.token().is_none(),
+        "no token once decided: {latest:?}"
+    );
     assert!(deploy.on_success_condition_state().is_none());
     assert!(
         actions_of(&cp, "gate", &first)
@@ -542,6 +546,8 @@ async fn a_closed_deployment_window_is_overridden_or_stopped() {
         .latest_execution()
         .unwrap();
     assert_eq!(rule.status(), Some(&RuleExecutionStatus::InProgress));
+    // The rule's request token shows while it is in progress.
+    assert_eq!(rule.token().map(str::len), Some(36), "{rule:?}");
     assert!(
         rule.summary().unwrap().contains("2199-01-01T07:00:00Z"),
         "{rule:?}"

@@ -191,6 +191,9 @@ pub struct RuleRecord {
     pub last_update_time: Timestamp,
     pub status: RuleExecutionStatus,
     pub summary: Option<String>,
+    /// The token of this rule execution's request (shown while it is in progress).
+    #[serde(default)]
+    pub token: Option<String>,
     pub updated_by: Option<String>,
     pub external_execution_id: Option<String>,
     pub external_execution_url: Option<String>,

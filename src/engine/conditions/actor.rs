@@ -144,6 +144,7 @@ impl ConditionActor {
             last_update_time: now,
             status: RuleExecutionStatus::InProgress,
             summary: None,
+            token: Some(uuid::Uuid::new_v4().to_string()),
             updated_by: None,
             external_execution_id: None,
             external_execution_url: None,

@@ -115,6 +115,8 @@ pub struct RuleExecution {
     pub summary: Option<String>,
     pub last_status_change: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_updated_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_execution_id: Option<String>,

@@ -271,6 +271,11 @@ fn rule_execution(r: &RuleRecord) -> RuleExecution {
         status: r.status,
         summary: r.summary.clone(),
         last_status_change: r.last_update_time,
+        // Decision: like an approval's token, the rule's shows while it is in progress.
+        token: r
+            .token
+            .clone()
+            .filter(|_| r.status == crate::engine::conditions::RuleExecutionStatus::InProgress),
         last_updated_by: r.updated_by.clone(),
         external_execution_id: r.external_execution_id.clone(),
         external_execution_url: r.external_execution_url.clone(),
