@@ -127,7 +127,12 @@ impl ActionActor {
             error_details: None,
             action_type: spec.action_type.clone(),
             configuration: spec.configuration.clone(),
-            resolved_configuration: resolved,
+            // Kept only when it differs from the declared one (see `ActionRecord::resolved`).
+            resolved_configuration: if resolved == spec.configuration {
+                BTreeMap::new()
+            } else {
+                resolved
+            },
             role_arn: spec.role_arn.clone(),
             region: spec
                 .region
@@ -163,7 +168,7 @@ impl ActionActor {
         record: ActionRecord,
     ) -> Self {
         job.action_execution_id = record.id.clone();
-        job.configuration = record.resolved_configuration.clone();
+        job.configuration = record.resolved().clone();
         job.input_artifacts = record.input_artifacts.clone();
         job.resume_token = record.token.clone();
         ActionActor {
@@ -217,9 +222,7 @@ impl ActionActor {
             self.record.output_artifacts = self.job.output_artifacts.clone();
         }
         self.persist();
-        self.shared
-            .bus
-            .publish(events::action(&self.record, status.event_state()));
+        events::action(&self.shared.bus, &self.record, status.event_state());
         self.shared.supervisor.do_send(ActionLive {
             action_execution_id: self.record.id.clone(),
             addr: None,
@@ -251,9 +254,7 @@ impl Actor for ActionActor {
         });
         if !self.resumed {
             self.persist();
-            self.shared
-                .bus
-                .publish(events::action(&self.record, "STARTED"));
+            events::action(&self.shared.bus, &self.record, "STARTED");
         }
         if let Some(err) = self.start_error.take() {
             self.fail(err, ctx);

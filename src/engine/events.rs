@@ -5,20 +5,41 @@ use serde_json::{json, Value};
 
 use super::records::{ActionRecord, ArtifactLocation, ExecutionRecord};
 use super::spec::PipelineKey;
-use crate::bus::Event;
+use crate::bus::{Event, EventBus, Topic};
 
-fn event(key: &PipelineKey, detail_type: &str, detail: Value) -> Event {
-    Event::new(
-        "aws.codepipeline",
+const SOURCE: &str = "aws.codepipeline";
+
+/// Publishes an event of the pipeline's; its detail is built only if a subscriber wants it.
+fn publish(bus: &EventBus, key: &PipelineKey, detail_type: &str, detail: impl FnOnce() -> Value) {
+    let topic = Topic {
+        source: SOURCE,
         detail_type,
-        &key.account,
-        &key.region,
-        vec![key.arn()],
-        detail,
-    )
+        account: &key.account,
+        region: &key.region,
+    };
+    bus.publish_with(topic, || {
+        Event::new(
+            SOURCE,
+            detail_type,
+            &key.account,
+            &key.region,
+            vec![key.arn()],
+            detail(),
+        )
+    });
 }
 
-pub fn pipeline(rec: &ExecutionRecord, state: &str) -> Event {
+pub fn pipeline(bus: &EventBus, rec: &ExecutionRecord, state: &str) {
+    publish(bus, &rec.key, PIPELINE_STATE, || {
+        pipeline_detail(rec, state)
+    });
+}
+
+const PIPELINE_STATE: &str = "CodePipeline Pipeline Execution State Change";
+const STAGE_STATE: &str = "CodePipeline Stage Execution State Change";
+const ACTION_STATE: &str = "CodePipeline Action Execution State Change";
+
+fn pipeline_detail(rec: &ExecutionRecord, state: &str) -> Value {
     let mut detail = json!({
         "pipeline": rec.key.name,
         "execution-id": rec.id,
@@ -31,25 +52,19 @@ pub fn pipeline(rec: &ExecutionRecord, state: &str) -> Event {
             "trigger-detail": rec.trigger.trigger_detail,
         });
     }
-    event(
-        &rec.key,
-        "CodePipeline Pipeline Execution State Change",
-        detail,
-    )
+    detail
 }
 
-pub fn stage(rec: &ExecutionRecord, stage: &str, state: &str) -> Event {
-    event(
-        &rec.key,
-        "CodePipeline Stage Execution State Change",
+pub fn stage(bus: &EventBus, rec: &ExecutionRecord, stage: &str, state: &str) {
+    publish(bus, &rec.key, STAGE_STATE, || {
         json!({
             "pipeline": rec.key.name,
             "execution-id": rec.id,
             "stage": stage,
             "state": state,
             "version": rec.pipeline_version,
-        }),
-    )
+        })
+    });
 }
 
 fn artifacts(list: &[ArtifactLocation]) -> Value {
@@ -60,7 +75,11 @@ fn artifacts(list: &[ArtifactLocation]) -> Value {
     )
 }
 
-pub fn action(rec: &ActionRecord, state: &str) -> Event {
+pub fn action(bus: &EventBus, rec: &ActionRecord, state: &str) {
+    publish(bus, &rec.key, ACTION_STATE, || action_detail(rec, state));
+}
+
+fn action_detail(rec: &ActionRecord, state: &str) -> Value {
     let mut detail = json!({
         "pipeline": rec.key.name,
         "execution-id": rec.pipeline_execution_id,
@@ -99,9 +118,5 @@ pub fn action(rec: &ActionRecord, state: &str) -> Event {
             detail["execution-result"] = Value::Object(result);
         }
     }
-    event(
-        &rec.key,
-        "CodePipeline Action Execution State Change",
-        detail,
-    )
+    detail
 }

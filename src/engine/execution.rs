@@ -23,7 +23,8 @@ use super::events;
 use super::messages::*;
 use super::plan::{self, Plan};
 use super::records::{
-    ActionRecord, ArtifactLocation, ErrorDetails, ExecutionRecord, StageRetry, StageRun,
+    ActionRecord, ArtifactLocation, ErrorDetails, ExecutionRecord, PipelineRuntime, StageRetry,
+    StageRun,
 };
 use super::spec::PipelineSpec;
 use super::stage::{StageActor, StageStart};
@@ -171,7 +172,17 @@ impl ExecutionActor {
     }
 
     fn persist(&mut self, f: impl FnOnce(&mut ExecutionRecord)) {
-        match self.shared.records.update_execution(&self.record.id, f) {
+        self.persist_with_runtime(f, None::<fn(&mut PipelineRuntime)>);
+    }
+
+    /// Persists a change of the execution and, in the same write, of its pipeline's runtime.
+    fn persist_with_runtime(
+        &mut self,
+        f: impl FnOnce(&mut ExecutionRecord),
+        runtime: Option<impl FnOnce(&mut PipelineRuntime)>,
+    ) {
+        let records = &self.shared.records;
+        match records.update_execution_and_runtime(&self.record.id, f, runtime) {
             Ok(Some(rec)) => self.record = rec,
             Ok(None) => {}
             Err(e) => {
@@ -210,41 +221,39 @@ impl ExecutionActor {
     fn open_stage(&mut self, idx: usize, entry: Entry) {
         let stage = self.plan.stages[idx].name.clone();
         let now = Timestamp::now();
-        self.persist(|r| {
-            r.stage = Some(stage.clone());
-            r.waiting = false;
-            let run = r.stages.entry(stage.clone()).or_insert(StageRun {
-                status: StageExecutionStatus::InProgress,
-                started: now,
-                updated: now,
-                manual_retries: 0,
-                auto_retries: 0,
-                latest_retry_trigger: None,
-                conditions: BTreeMap::new(),
-            });
-            run.status = StageExecutionStatus::InProgress;
-            run.updated = now;
-            if entry == Entry::Retried {
-                run.started = now;
-            }
-        });
-        let key = self.record.key.clone();
         let id = self.record.id.clone();
         let stage_for_runtime = stage.clone();
-        if let Err(e) = self.shared.records.update_runtime(&key, |rt| {
+        let latest = move |rt: &mut PipelineRuntime| {
             rt.stage_latest.insert(stage_for_runtime, id);
-        }) {
-            tracing::error!("could not persist the stage's latest execution: {e}");
-        }
+        };
+        self.persist_with_runtime(
+            |r| {
+                r.stage = Some(stage.clone());
+                r.waiting = false;
+                let run = r.stages.entry(stage.clone()).or_insert(StageRun {
+                    status: StageExecutionStatus::InProgress,
+                    started: now,
+                    updated: now,
+                    manual_retries: 0,
+                    auto_retries: 0,
+                    latest_retry_trigger: None,
+                    conditions: BTreeMap::new(),
+                });
+                run.status = StageExecutionStatus::InProgress;
+                run.updated = now;
+                if entry == Entry::Retried {
+                    run.started = now;
+                }
+            },
+            Some(latest),
+        );
         let event = match entry {
             Entry::Fresh => Some("STARTED"),
             Entry::Retried => Some("RESUMED"),
             Entry::Resumed => None,
         };
         if let Some(state) = event {
-            self.shared
-                .bus
-                .publish(events::stage(&self.record, &stage, state));
+            events::stage(&self.shared.bus, &self.record, &stage, state);
         }
     }
 
@@ -297,9 +306,7 @@ impl ExecutionActor {
                 r.waiting = false;
             }
         });
-        self.shared
-            .bus
-            .publish(events::pipeline(&self.record, status.event_state()));
+        events::pipeline(&self.shared.bus, &self.record, status.event_state());
         ctx.stop();
     }
 }
@@ -310,9 +317,7 @@ impl Actor for ExecutionActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         if let Some((idx, prior)) = self.resume_in.take() {
             if self.entry == Entry::Retried {
-                self.shared
-                    .bus
-                    .publish(events::pipeline(&self.record, "RESUMED"));
+                events::pipeline(&self.shared.bus, &self.record, "RESUMED");
             }
             if self.record.waiting {
                 self.request_entry(idx);
@@ -323,9 +328,7 @@ impl Actor for ExecutionActor {
             }
             return;
         }
-        self.shared
-            .bus
-            .publish(events::pipeline(&self.record, "STARTED"));
+        events::pipeline(&self.shared.bus, &self.record, "STARTED");
         if self.stages.is_empty() {
             self.end(PipelineExecutionStatus::Succeeded, None, ctx);
             return;
@@ -386,15 +389,18 @@ impl Handler<StageFinished> for ExecutionActor {
         }
         let revisions = msg.outputs.revisions.clone();
         let failure = msg.outputs.failure.clone();
-        self.persist(|r| {
-            if r.retry.as_ref().is_some_and(|x| x.stage == stage) {
-                r.retry = None;
-            }
-            for rev in revisions {
-                r.artifact_revisions.retain(|x| x.name != rev.name);
-                r.artifact_revisions.push(rev);
-            }
-        });
+        let retried_here = self.record.retry.as_ref().is_some_and(|x| x.stage == stage);
+        if retried_here || !revisions.is_empty() {
+            self.persist(|r| {
+                if retried_here {
+                    r.retry = None;
+                }
+                for rev in revisions {
+                    r.artifact_revisions.retain(|x| x.name != rev.name);
+                    r.artifact_revisions.push(rev);
+                }
+            });
+        }
         if self.record.stop_mode.is_none() {
             match status {
                 StageExecutionStatus::Succeeded
@@ -442,9 +448,7 @@ impl ExecutionActor {
                 r.error_details = failure;
             }
         });
-        self.shared
-            .bus
-            .publish(events::stage(&self.record, &stage, status.event_state()));
+        events::stage(&self.shared.bus, &self.record, &stage, status.event_state());
     }
 
     /// A stage ended with `status`: the stage's lock is released (unless it runs again at
@@ -550,9 +554,7 @@ impl Handler<StopExecution> for ExecutionActor {
             }
         });
         if first {
-            self.shared
-                .bus
-                .publish(events::pipeline(&self.record, "STOPPING"));
+            events::pipeline(&self.shared.bus, &self.record, "STOPPING");
         }
         if self.evaluating.is_some() {
             self.stop_evaluating(msg.mode, ctx);
@@ -570,9 +572,7 @@ impl Handler<StopExecution> for ExecutionActor {
                             run.updated = now;
                         }
                     });
-                    self.shared
-                        .bus
-                        .publish(events::stage(&self.record, &name, "STOPPING"));
+                    events::stage(&self.shared.bus, &self.record, &name, "STOPPING");
                 }
                 addr.do_send(StopStage { mode: msg.mode });
             }

@@ -177,19 +177,18 @@ impl Engine {
             )));
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let seq = records.next_seq(&req.key)?;
-        let record = execution::new_record(
-            &req.key,
-            &req.spec,
-            id.clone(),
-            seq,
-            req.trigger,
-            req.variables,
-            req.client_request_token,
-            req.source_overrides,
-        );
-        records.put_spec(&req.key, &req.spec)?;
-        records.insert_execution(record.clone())?;
+        let record = records.begin_execution(&req.key, &req.spec, |seq| {
+            execution::new_record(
+                &req.key,
+                &req.spec,
+                id.clone(),
+                seq,
+                req.trigger,
+                req.variables,
+                req.client_request_token,
+                req.source_overrides,
+            )
+        })?;
         self.shared.supervisor.do_send(messages::LaunchExecution {
             spec: req.spec,
             record,

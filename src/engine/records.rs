@@ -165,6 +165,7 @@ pub struct ActionRecord {
     pub error_details: Option<ErrorDetails>,
     pub action_type: ActionTypeSpec,
     pub configuration: BTreeMap<String, String>,
+    /// Empty when it equals `configuration` (nothing to resolve): read it with `resolved`.
     pub resolved_configuration: BTreeMap<String, String>,
     pub role_arn: Option<String>,
     pub region: String,
@@ -173,6 +174,17 @@ pub struct ActionRecord {
     pub output_artifacts: Vec<ArtifactLocation>,
     pub output_variables: BTreeMap<String, String>,
     pub current_revision: Option<ArtifactRevision>,
+}
+
+impl ActionRecord {
+    /// The configuration the action ran with, its `#{...}` references resolved.
+    pub fn resolved(&self) -> &BTreeMap<String, String> {
+        if self.resolved_configuration.is_empty() {
+            &self.configuration
+        } else {
+            &self.resolved_configuration
+        }
+    }
 }
 
 /// One evaluation of one rule of a stage condition (`RuleExecutionDetail`).
@@ -239,13 +251,15 @@ impl PipelineRuntime {
 
 #[derive(Default)]
 struct Inner {
-    executions: HashMap<String, ExecutionRecord>,
+    // Records are boxed: a map's table holds a pointer per slot, not a whole record, so
+    // its spare slots cost little.
+    executions: HashMap<String, Box<ExecutionRecord>>,
     /// Execution ids of each pipeline in start order.
     by_pipeline: HashMap<PipelineKey, Vec<String>>,
-    actions: HashMap<String, ActionRecord>,
+    actions: HashMap<String, Box<ActionRecord>>,
     /// Action execution ids of each pipeline execution in start order.
     actions_by_execution: HashMap<String, Vec<String>>,
-    rules: HashMap<String, RuleRecord>,
+    rules: HashMap<String, Box<RuleRecord>>,
     /// Rule execution ids of each pipeline execution in start order.
     rules_by_execution: HashMap<String, Vec<String>>,
     runtime: HashMap<PipelineKey, PipelineRuntime>,
@@ -284,7 +298,7 @@ impl Records {
                 .entry(e.key.clone())
                 .or_default()
                 .push(e.id.clone());
-            inner.executions.insert(e.id.clone(), e);
+            inner.executions.insert(e.id.clone(), Box::new(e));
         }
         let mut actions: Vec<ActionRecord> = store
             .load::<ActionRecord>(ACTIONS)?
@@ -298,7 +312,7 @@ impl Records {
                 .entry(a.pipeline_execution_id.clone())
                 .or_default()
                 .push(a.id.clone());
-            inner.actions.insert(a.id.clone(), a);
+            inner.actions.insert(a.id.clone(), Box::new(a));
         }
         let mut rules: Vec<RuleRecord> = store
             .load::<RuleRecord>(RULES)?
@@ -312,7 +326,7 @@ impl Records {
                 .entry(r.pipeline_execution_id.clone())
                 .or_default()
                 .push(r.id.clone());
-            inner.rules.insert(r.id.clone(), r);
+            inner.rules.insert(r.id.clone(), Box::new(r));
         }
         for (_, (key, runtime)) in store.load::<(PipelineKey, PipelineRuntime)>(RUNTIME)? {
             inner.runtime.insert(key, runtime);
@@ -367,11 +381,40 @@ impl Records {
         Ok(seq)
     }
 
-    pub fn insert_execution(&self, rec: ExecutionRecord) -> Result<(), StoreError> {
+    /// Starts an execution in one write: the spec it runs (once per pipeline version), the
+    /// pipeline's next start sequence number, and the record `build` makes with it.
+    pub fn begin_execution(
+        &self,
+        key: &PipelineKey,
+        spec: &Arc<PipelineSpec>,
+        build: impl FnOnce(u64) -> ExecutionRecord,
+    ) -> Result<ExecutionRecord, StoreError> {
         let mut inner = self.write();
         let mut batch = Batch::new();
+        let spec_id = (key.clone(), spec.version);
+        let new_spec = !inner.specs.contains_key(&spec_id);
+        if new_spec {
+            batch.put(
+                SPECS,
+                format!("{}{}", key.store_prefix(), spec.version),
+                &(key, spec.as_ref()),
+            );
+        }
+        let mut runtime = inner.runtime.get(key).cloned().unwrap_or_default();
+        runtime.next_seq += 1;
+        batch.put(RUNTIME, key.store_prefix(), &(key, &runtime));
+        let rec = build(runtime.next_seq);
         batch.put(EXECUTIONS, exec_key(&rec.key, &rec.id), &rec);
         self.store.apply(&batch)?;
+        if new_spec {
+            inner.specs.insert(spec_id, spec.clone());
+        }
+        inner.runtime.insert(key.clone(), runtime);
+        Self::index_execution(&mut inner, rec.clone());
+        Ok(rec)
+    }
+
+    fn index_execution(inner: &mut Inner, rec: ExecutionRecord) {
         if !rec.status.is_terminal() {
             *inner.in_flight.entry(rec.key.clone()).or_default() += 1;
         }
@@ -380,7 +423,15 @@ impl Records {
             .entry(rec.key.clone())
             .or_default()
             .push(rec.id.clone());
-        inner.executions.insert(rec.id.clone(), rec);
+        inner.executions.insert(rec.id.clone(), Box::new(rec));
+    }
+
+    pub fn insert_execution(&self, rec: ExecutionRecord) -> Result<(), StoreError> {
+        let mut inner = self.write();
+        let mut batch = Batch::new();
+        batch.put(EXECUTIONS, exec_key(&rec.key, &rec.id), &rec);
+        self.store.apply(&batch)?;
+        Self::index_execution(&mut inner, rec);
         Ok(())
     }
 
@@ -390,17 +441,37 @@ impl Records {
         id: &str,
         f: impl FnOnce(&mut ExecutionRecord),
     ) -> Result<Option<ExecutionRecord>, StoreError> {
+        self.update_execution_and_runtime(id, f, None::<fn(&mut PipelineRuntime)>)
+    }
+
+    /// Changes an execution and, when `runtime` is given, its pipeline's runtime state, in
+    /// one write; returns the new execution record.
+    pub fn update_execution_and_runtime(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut ExecutionRecord),
+        runtime: Option<impl FnOnce(&mut PipelineRuntime)>,
+    ) -> Result<Option<ExecutionRecord>, StoreError> {
         let mut inner = self.write();
         let Some(current) = inner.executions.get(id) else {
             return Ok(None);
         };
         let was_in_flight = !current.status.is_terminal();
-        let mut next = current.clone();
+        let mut next = ExecutionRecord::clone(current);
         f(&mut next);
         next.last_update_time = Timestamp::now();
         let mut batch = Batch::new();
         batch.put(EXECUTIONS, exec_key(&next.key, id), &next);
+        let runtime = runtime.map(|g| {
+            let mut rt = inner.runtime.get(&next.key).cloned().unwrap_or_default();
+            g(&mut rt);
+            batch.put(RUNTIME, next.key.store_prefix(), &(&next.key, &rt));
+            rt
+        });
         self.store.apply(&batch)?;
+        if let Some(rt) = runtime {
+            inner.runtime.insert(next.key.clone(), rt);
+        }
         if was_in_flight && next.status.is_terminal() {
             if let Some(n) = inner.in_flight.get_mut(&next.key) {
                 *n = n.saturating_sub(1);
@@ -409,7 +480,9 @@ impl Records {
             // A retried execution is in flight again.
             *inner.in_flight.entry(next.key.clone()).or_default() += 1;
         }
-        inner.executions.insert(id.to_string(), next.clone());
+        inner
+            .executions
+            .insert(id.to_string(), Box::new(next.clone()));
         Ok(Some(next))
     }
 
@@ -455,7 +528,7 @@ impl Records {
                 .or_default()
                 .push(rec.id.clone());
         }
-        inner.actions.insert(rec.id.clone(), rec.clone());
+        inner.actions.insert(rec.id.clone(), Box::new(rec.clone()));
         if let Some(runtime) = runtime {
             inner.runtime.insert(rec.key.clone(), runtime);
         }
@@ -488,7 +561,7 @@ impl Records {
                 .or_default()
                 .push(rec.id.clone());
         }
-        inner.rules.insert(rec.id.clone(), rec.clone());
+        inner.rules.insert(rec.id.clone(), Box::new(rec.clone()));
         Ok(())
     }
 
@@ -500,7 +573,7 @@ impl Records {
             .get(execution_id)
             .map(|ids| {
                 ids.iter()
-                    .filter_map(|id| inner.rules.get(id).cloned())
+                    .filter_map(|id| inner.rules.get(id).map(|r| (**r).clone()))
                     .collect()
             })
             .unwrap_or_default()
@@ -543,7 +616,7 @@ impl Records {
     }
 
     pub fn execution(&self, id: &str) -> Option<ExecutionRecord> {
-        self.read().executions.get(id).cloned()
+        self.read().executions.get(id).map(|r| (**r).clone())
     }
 
     /// An execution of this pipeline (an id of another pipeline is not found).
@@ -560,7 +633,7 @@ impl Records {
             .map(|ids| {
                 ids.iter()
                     .rev()
-                    .filter_map(|id| inner.executions.get(id).cloned())
+                    .filter_map(|id| inner.executions.get(id).map(|r| (**r).clone()))
                     .collect()
             })
             .unwrap_or_default()
@@ -601,7 +674,7 @@ impl Records {
             if page.len() == max {
                 return Some((page, true));
             }
-            page.push(rec.clone());
+            page.push(ExecutionRecord::clone(rec));
         }
         Some((page, false))
     }
@@ -613,14 +686,14 @@ impl Records {
             .executions
             .values()
             .filter(|e| !e.status.is_terminal())
-            .cloned()
+            .map(|e| ExecutionRecord::clone(e))
             .collect();
         v.sort_by_key(|e| e.seq);
         v
     }
 
     pub fn action(&self, id: &str) -> Option<ActionRecord> {
-        self.read().actions.get(id).cloned()
+        self.read().actions.get(id).map(|r| (**r).clone())
     }
 
     /// The action executions of one pipeline execution, oldest first.
@@ -631,7 +704,7 @@ impl Records {
             .get(execution_id)
             .map(|ids| {
                 ids.iter()
-                    .filter_map(|id| inner.actions.get(id).cloned())
+                    .filter_map(|id| inner.actions.get(id).map(|r| (**r).clone()))
                     .collect()
             })
             .unwrap_or_default()
@@ -650,7 +723,7 @@ impl Records {
             .get(key)?
             .action_latest
             .get(&format!("{stage}/{action}"))?;
-        inner.actions.get(id).cloned()
+        inner.actions.get(id).map(|r| (**r).clone())
     }
 
     /// The execution that used a client request token, if any.
@@ -661,7 +734,7 @@ impl Records {
                 .executions
                 .get(id)
                 .filter(|e| e.client_request_token.as_deref() == Some(token))
-                .cloned()
+                .map(|e| ExecutionRecord::clone(e))
         })
     }
 

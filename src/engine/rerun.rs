@@ -48,7 +48,7 @@ impl Supervisor {
     fn holder(&self, key: &PipelineKey, stage: &str) -> Option<String> {
         self.gates
             .get(key)
-            .and_then(|m| m.get(stage))
+            .and_then(|m| super::supervisor::stage_gate(m, stage))
             .and_then(|g| g.occupant.clone())
     }
 

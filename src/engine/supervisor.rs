@@ -34,6 +34,18 @@ pub(super) struct Gate {
     newest_entered: u64,
 }
 
+/// A pipeline's gates by stage name: a short list (a pipeline has a few stages), a lot smaller
+/// than a map for each of a thousand pipelines.
+pub(super) type StageGates = Vec<(String, Gate)>;
+
+pub(super) fn stage_gate<'a>(gates: &'a StageGates, stage: &str) -> Option<&'a Gate> {
+    gates.iter().find(|(s, _)| s == stage).map(|(_, g)| g)
+}
+
+pub(super) fn stage_gate_mut<'a>(gates: &'a mut StageGates, stage: &str) -> Option<&'a mut Gate> {
+    gates.iter_mut().find(|(s, _)| s == stage).map(|(_, g)| g)
+}
+
 pub struct Supervisor {
     shared: Option<Shared>,
     pub(super) executions: HashMap<String, Addr<ExecutionActor>>,
@@ -41,7 +53,7 @@ pub struct Supervisor {
     pub(super) execution_keys: HashMap<String, PipelineKey>,
     actions: HashMap<String, Addr<ActionActor>>,
     /// Gates by pipeline, then by stage name.
-    pub(super) gates: HashMap<PipelineKey, HashMap<String, Gate>>,
+    pub(super) gates: HashMap<PipelineKey, StageGates>,
     /// Answers for approvals whose action actor is being re-attached after a restart.
     early_answers: HashMap<String, Vec<PendingAnswer>>,
 }
@@ -73,7 +85,7 @@ impl Supervisor {
         let ids: Vec<String> = self
             .gates
             .get(key)
-            .and_then(|m| m.get(stage))
+            .and_then(|m| stage_gate(m, stage))
             .map(|g| g.waiting.iter().map(|(_, id, _)| id.clone()).collect())
             .unwrap_or_default();
         if self.shared().records.inbound(key, stage) == ids {
@@ -120,13 +132,17 @@ impl Supervisor {
 
     pub(super) fn gate_mut(&mut self, key: &PipelineKey, stage: &str) -> &mut Gate {
         if !self.gates.contains_key(key) {
-            self.gates.insert(key.clone(), HashMap::new());
+            self.gates.insert(key.clone(), StageGates::new());
         }
         let stages = self.gates.get_mut(key).expect("inserted above");
-        if !stages.contains_key(stage) {
-            stages.insert(stage.to_string(), Gate::default());
-        }
-        stages.get_mut(stage).expect("inserted above")
+        let i = match stages.iter().position(|(s, _)| s == stage) {
+            Some(i) => i,
+            None => {
+                stages.push((stage.to_string(), Gate::default()));
+                stages.len() - 1
+            }
+        };
+        &mut stages[i].1
     }
 
     fn supersede(&mut self, id: &str) {
@@ -140,7 +156,11 @@ impl Supervisor {
         if !self.shared().records.transition_enabled(key, stage) {
             return;
         }
-        while let Some(gate) = self.gates.get_mut(key).and_then(|m| m.get_mut(stage)) {
+        while let Some(gate) = self
+            .gates
+            .get_mut(key)
+            .and_then(|m| stage_gate_mut(m, stage))
+        {
             if gate.occupant.is_some() {
                 break;
             }
@@ -170,7 +190,11 @@ impl Supervisor {
     }
 
     fn release(&mut self, key: &PipelineKey, stage: &str, id: &str) {
-        if let Some(gate) = self.gates.get_mut(key).and_then(|m| m.get_mut(stage)) {
+        if let Some(gate) = self
+            .gates
+            .get_mut(key)
+            .and_then(|m| stage_gate_mut(m, stage))
+        {
             if gate.occupant.as_deref() == Some(id) {
                 gate.occupant = None;
             }

@@ -259,9 +259,7 @@ impl ExecutionActor {
         });
         let stage = self.plan.stages[ev.idx].name.clone();
         if ev.kind != ConditionKind::OnFailure {
-            self.shared
-                .bus
-                .publish(events::stage(&self.record, &stage, "STOPPING"));
+            events::stage(&self.shared.bus, &self.record, &stage, "STOPPING");
         }
         self.set_condition(ev.idx, ev.kind, &ev.run, status, Some(summary.into()));
         self.apply_condition(ev.idx, ev.kind, Outcome::Cancelled, None, ctx);

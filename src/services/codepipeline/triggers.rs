@@ -16,27 +16,24 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tokio::sync::broadcast::error::RecvError;
-
 use super::executions::Executions;
 use super::model::{ActionCategory, ActionOwner, PipelineDeclaration};
-use crate::bus::{Event, EventBus};
+use crate::bus::{Event, EventBus, LISTENER_CAPACITY};
 use crate::engine::Trigger;
 use crate::protocol::RequestContext;
 
 /// Starts the subscriber on its own thread (it needs no runtime: starting an execution is a
-/// synchronous call). The thread ends when every publisher of the bus is gone.
+/// synchronous call) and is woken only by CodeCommit repository events. The thread ends when
+/// every publisher of the bus is gone.
 pub fn start(bus: &EventBus, executions: Arc<Executions>) {
-    let mut rx = bus.subscribe();
+    let mut rx = bus.listen(LISTENER_CAPACITY, |t| {
+        t.source == "aws.codecommit" && t.detail_type == "CodeCommit Repository State Change"
+    });
     let spawned = std::thread::Builder::new()
         .name("codecommit-triggers".into())
-        .spawn(move || loop {
-            match rx.blocking_recv() {
-                Ok(event) => on_event(&executions, &event),
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!("the CodeCommit trigger missed {n} events (bus overflow)")
-                }
-                Err(RecvError::Closed) => break,
+        .spawn(move || {
+            while let Some(event) = rx.blocking_recv() {
+                on_event(&executions, &event);
             }
         });
     if let Err(e) = spawned {

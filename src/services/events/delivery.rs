@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 
 use super::http_client;
 use super::model::{ApiDestinationRecord, ConnectionRecord, Target};
@@ -172,7 +172,7 @@ fn now_text() -> String {
 /// The delivery task: runs until both of its inputs are closed.
 pub async fn run(
     events: Arc<Events>,
-    mut bus: broadcast::Receiver<Arc<Event>>,
+    mut bus: mpsc::Receiver<Arc<Event>>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let mut schedules: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
@@ -185,14 +185,11 @@ pub async fn run(
     loop {
         tokio::select! {
             received = bus.recv(), if bus_open => match received {
-                Ok(event) => match serde_json::to_value(&*event) {
+                Some(event) => match serde_json::to_value(&*event) {
                     Ok(value) => dispatch(&events, &event.account, &event.region, "default", Arc::new(value), 0),
                     Err(e) => tracing::error!("an event could not be encoded: {e}"),
                 },
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!("EventBridge fell behind the event bus and missed {n} events");
-                }
-                Err(broadcast::error::RecvError::Closed) => bus_open = false,
+                None => bus_open = false,
             },
             cmd = commands.recv() => match cmd {
                 Some(Command::Dispatch { account, region, bus, event, hops }) => {

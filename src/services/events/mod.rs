@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::bus::EventBus;
+use crate::bus::{EventBus, LISTENER_CAPACITY};
 use crate::protocol::{JsonService, RequestContext, Router, ServiceHandle};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -297,7 +297,12 @@ pub fn register(
         .enable_all()
         .build()
         .map_err(|e| format!("starting the EventBridge delivery runtime: {e}"))?;
-    let delivering = delivery::run(svc.clone(), bus.subscribe(), rx);
+    // Woken only for events that a rule of the account's default bus may match.
+    let wants = svc.clone();
+    let inbound = bus.listen(LISTENER_CAPACITY, move |t| {
+        wants.state.has_active_rules(t.account, t.region, "default")
+    });
+    let delivering = delivery::run(svc.clone(), inbound, rx);
     std::thread::Builder::new()
         .name("simfra-events".into())
         .spawn(move || {

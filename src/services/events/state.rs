@@ -267,6 +267,14 @@ impl State {
             .collect()
     }
 
+    /// Whether the bus has an enabled rule (events for a bus without one need not be built).
+    pub fn has_active_rules(&self, account: &str, region: &str, bus: &str) -> bool {
+        self.read()
+            .active
+            .get(&bus_key(account, region, bus))
+            .is_some_and(|rules| !rules.is_empty())
+    }
+
     pub fn active_rules(&self, bus_key: &str) -> Option<Arc<Vec<Arc<RuleEntry>>>> {
         self.read().active.get(bus_key).cloned()
     }

@@ -273,7 +273,7 @@ pub fn action_execution_detail(a: &ActionRecord) -> ActionExecutionDetail {
                 version: a.action_type.version.clone(),
             },
             configuration: a.configuration.clone(),
-            resolved_configuration: a.resolved_configuration.clone(),
+            resolved_configuration: a.resolved().clone(),
             role_arn: a.role_arn.clone(),
             region: a.region.clone(),
             input_artifacts: artifact_details(&a.input_artifacts),

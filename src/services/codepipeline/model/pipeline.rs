@@ -190,6 +190,40 @@ pub struct ActionDeclaration {
     pub environment_variables: Option<Vec<EnvironmentVariable>>,
 }
 
+impl PipelineDeclaration {
+    /// Gives back the spare room the decoder left in the declaration's lists: a stored
+    /// declaration lives as long as its pipeline, and a list decoded from JSON has room for
+    /// four entries where it holds one or two.
+    pub fn shrink_to_fit(&mut self) {
+        self.stages.shrink_to_fit();
+        for stage in &mut self.stages {
+            stage.actions.shrink_to_fit();
+            if let Some(b) = &mut stage.blockers {
+                b.shrink_to_fit();
+            }
+            for action in &mut stage.actions {
+                action.output_artifacts.shrink_to_fit();
+                action.input_artifacts.shrink_to_fit();
+                for list in [&mut action.commands, &mut action.output_variables]
+                    .into_iter()
+                    .flatten()
+                {
+                    list.shrink_to_fit();
+                }
+                if let Some(e) = &mut action.environment_variables {
+                    e.shrink_to_fit();
+                }
+            }
+        }
+        if let Some(v) = &mut self.variables {
+            v.shrink_to_fit();
+        }
+        if let Some(t) = &mut self.triggers {
+            t.shrink_to_fit();
+        }
+    }
+}
+
 impl ActionDeclaration {
     /// `runOrder`, 1 when absent.
     pub fn run_order(&self) -> i64 {

@@ -193,8 +193,9 @@ impl RegionData {
     }
 
     /// A version entry for a declaration accepted in this region.
-    pub fn version_entry(&self, declaration: PipelineDeclaration) -> VersionEntry {
+    pub fn version_entry(&self, mut declaration: PipelineDeclaration) -> VersionEntry {
         let lookup = |id: &ActionTypeId| self.action_type_rules(id);
+        declaration.shrink_to_fit();
         let stored = Arc::new(declaration);
         let shown = match structure::mask_secrets(&stored, &lookup) {
             Some(masked) => Arc::new(masked),
