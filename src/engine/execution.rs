@@ -230,14 +230,16 @@ impl ExecutionActor {
             |r| {
                 r.stage = Some(stage.clone());
                 r.waiting = false;
-                let run = r.stages.entry(stage.clone()).or_insert(StageRun {
-                    status: StageExecutionStatus::InProgress,
-                    started: now,
-                    updated: now,
-                    manual_retries: 0,
-                    auto_retries: 0,
-                    latest_retry_trigger: None,
-                    conditions: BTreeMap::new(),
+                let run = r.stages.entry(stage.clone()).or_insert_with(|| {
+                    Box::new(StageRun {
+                        status: StageExecutionStatus::InProgress,
+                        started: now,
+                        updated: now,
+                        manual_retries: 0,
+                        auto_retries: 0,
+                        latest_retry_trigger: None,
+                        conditions: BTreeMap::new(),
+                    })
                 });
                 run.status = StageExecutionStatus::InProgress;
                 run.updated = now;

@@ -31,6 +31,7 @@ pub mod ports;
 pub mod providers;
 pub mod records;
 pub mod rerun;
+pub mod small_map;
 pub mod spec;
 pub mod stage;
 pub mod status;

@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use serde::{Deserialize, Serialize};
 
 use super::conditions::{ConditionExecutionStatus, ConditionKind, RuleExecutionStatus};
+use super::small_map::SmallMap;
 use super::spec::{ActionTypeSpec, ExecutionMode, PipelineKey, PipelineSpec};
 use super::status::{
     ActionExecutionStatus, PipelineExecutionStatus, RetryMode, RetryTrigger, StageExecutionStatus,
@@ -127,7 +128,8 @@ pub struct ExecutionRecord {
     /// The stage the execution is in, or waits to enter (with `waiting`).
     pub stage: Option<String>,
     pub waiting: bool,
-    pub stages: BTreeMap<String, StageRun>,
+    /// Boxed: a map node has room for eleven entries, and most executions run two or three.
+    pub stages: BTreeMap<String, Box<StageRun>>,
     pub error_details: Option<ErrorDetails>,
     pub client_request_token: Option<String>,
     /// Source revisions pinned at start: action name -> (revision type, value).
@@ -230,13 +232,13 @@ pub struct TransitionState {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct PipelineRuntime {
     /// Inbound transitions by stage name; a stage not listed is enabled.
-    pub transitions: BTreeMap<String, TransitionState>,
+    pub transitions: SmallMap<TransitionState>,
     /// The last execution that entered each stage.
-    pub stage_latest: BTreeMap<String, String>,
+    pub stage_latest: SmallMap<String>,
     /// The latest action execution of each `stage/action`.
-    pub action_latest: BTreeMap<String, String>,
+    pub action_latest: SmallMap<String>,
     /// Executions waiting in front of each stage, in the order they will enter.
-    pub inbound: BTreeMap<String, Vec<String>>,
+    pub inbound: SmallMap<Vec<String>>,
     pub next_seq: u64,
 }
 
