@@ -46,6 +46,9 @@ use crate::bus::EventBus;
 use crate::clock::Timestamp;
 use crate::store::{Store, StoreError};
 
+/// Threads the engine's providers run their blocking work on (artifact copies and zips).
+const BLOCKING_THREADS: usize = 4;
+
 /// Engine limits and timeouts (shortened in tests).
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -117,7 +120,15 @@ impl Engine {
         std::thread::Builder::new()
             .name("simfra-engine".into())
             .spawn(move || {
-                let system = actix::System::new();
+                // A few blocking threads are enough for the providers' file work (artifact
+                // copies) on a small machine, and each one that exists keeps a malloc arena.
+                let system = actix::System::with_tokio_rt(|| {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .max_blocking_threads(BLOCKING_THREADS)
+                        .build()
+                        .expect("the engine's runtime starts")
+                });
                 system.block_on(async move {
                     let _ = tx.send((
                         supervisor::Supervisor::new().start(),
