@@ -125,10 +125,54 @@ pub struct BuildResult {
     pub status: String,
     /// The buildspec's exported variables.
     pub exported: Vec<(String, String)>,
-    /// The first failing phase's context, when the build did not succeed.
-    pub message: Option<String>,
+    /// The first failing phase and its context, when the build did not succeed.
+    pub failure: Option<PhaseFailure>,
     /// Where the build's output went.
     pub log: BuildLog,
+}
+
+/// The phase a build failed in, with its context (`COMMAND_EXECUTION_ERROR in BUILD: ...`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseFailure {
+    pub phase: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PhaseFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} in {}: {}", self.code, self.phase, self.message)
+    }
+}
+
+impl BuildResult {
+    /// The failing phase's context as one line.
+    pub fn message(&self) -> Option<String> {
+        self.failure.as_ref().map(ToString::to_string)
+    }
+
+    /// Whether one of the commands exited non-zero, as opposed to a build that could not run
+    /// its commands to their end (not started, a source not fetched, stopped, timed out).
+    pub fn command_failed(&self) -> bool {
+        self.status == "FAILED"
+            && self
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.phase == "BUILD" && f.code == "COMMAND_EXECUTION_ERROR")
+    }
+
+    /// How a build of commands (a Commands action's or rule's) ended, for its summary.
+    pub fn commands_summary(&self) -> String {
+        let reason = self
+            .failure
+            .as_ref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        format!(
+            "The commands ended {}{reason} (log group {}, stream {})",
+            self.status, self.log.group, self.log.stream
+        )
+    }
 }
 
 /// A build's log in CloudWatch Logs.

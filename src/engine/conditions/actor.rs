@@ -18,7 +18,6 @@
 //! (`SIMFRA_RULE_TIMEOUT_SECONDS`, 7 days: as long as a manual approval waits), so that a
 //! deployment window closed over a long weekend holds the execution rather than failing it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -29,7 +28,7 @@ use super::{ConditionExecutionStatus, ConditionKind, RuleExecutionStatus};
 use crate::clock::Timestamp;
 use crate::engine::execution::ExecutionActor;
 use crate::engine::messages::{ConditionFinished, RuleEvaluated, StopCondition};
-use crate::engine::ports::BuildService;
+use crate::engine::providers::RunningBuild;
 use crate::engine::records::{ArtifactLocation, ErrorDetails, RuleRecord};
 use crate::engine::spec::{PipelineKey, RuleSpec};
 use crate::engine::variables::{self, Scope};
@@ -69,21 +68,6 @@ pub struct ConditionActor {
     /// The build of the current `Commands` rule while it runs.
     build: Option<RunningBuild>,
     done: bool,
-}
-
-/// A `Commands` rule's build, as the actor needs it to stop it.
-struct RunningBuild {
-    builds: Arc<dyn BuildService>,
-    account: String,
-    region: String,
-    build_id: String,
-}
-
-impl RunningBuild {
-    fn stop(self) {
-        self.builds
-            .stop_build(&self.account, &self.region, &self.build_id);
-    }
 }
 
 impl ConditionActor {

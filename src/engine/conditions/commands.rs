@@ -94,22 +94,10 @@ pub fn verdict(result: &BuildResult) -> Verdict {
             summary: format!("Every command exited 0 (build {})", result.build_id),
         };
     }
-    let reason = result
-        .message
-        .as_ref()
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
-    let summary = format!(
-        "The commands ended {}{reason} (log group {}, stream {})",
-        result.status, result.log.group, result.log.stream
-    );
+    let summary = result.commands_summary();
     // A command that exited non-zero: the rule's check failed. Anything else kept the
     // commands from running to their end.
-    let commands_failed = result.status == "FAILED"
-        && result
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains(" in BUILD:"));
+    let commands_failed = result.command_failed();
     Verdict::Failed {
         error: (!commands_failed).then(|| RuleError {
             code: "JobFailed",
@@ -122,7 +110,7 @@ pub fn verdict(result: &BuildResult) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::ports::BuildLog;
+    use crate::engine::ports::{BuildLog, PhaseFailure};
 
     fn artifact(name: &str) -> ArtifactLocation {
         ArtifactLocation {
@@ -179,12 +167,17 @@ mod tests {
         assert_eq!(e, "Rule Smoke must have a non-empty commands field");
     }
 
-    fn ended(status: &str, message: Option<&str>) -> BuildResult {
+    /// A build that ended `status`, failing in `failure` (phase, code, message).
+    fn ended(status: &str, failure: Option<(&str, &str, &str)>) -> BuildResult {
         BuildResult {
             build_id: "codepipeline-p:b-1".into(),
             status: status.into(),
             exported: vec![],
-            message: message.map(str::to_string),
+            failure: failure.map(|(phase, code, message)| PhaseFailure {
+                phase: phase.into(),
+                code: code.into(),
+                message: message.into(),
+            }),
             log: BuildLog {
                 group: "/aws/codepipeline/p".into(),
                 stream: "Deploy/Smoke/r-1".into(),
@@ -203,7 +196,11 @@ mod tests {
         );
         let Verdict::Failed { summary, error } = verdict(&ended(
             "FAILED",
-            Some("COMMAND_EXECUTION_ERROR in BUILD: Error while executing command: exit 3. Reason: exit status 3"),
+            Some((
+                "BUILD",
+                "COMMAND_EXECUTION_ERROR",
+                "Error while executing command: exit 3. Reason: exit status 3",
+            )),
         )) else {
             panic!()
         };
@@ -214,16 +211,26 @@ mod tests {
                 && summary.ends_with("(log group /aws/codepipeline/p, stream Deploy/Smoke/r-1)"),
             "{summary}"
         );
-        for (status, message) in [
-            ("FAILED", Some("CLIENT_ERROR in PROVISIONING: no Docker")),
-            ("STOPPED", None),
-            ("TIMED_OUT", Some("BUILD_TIMED_OUT in BUILD: timed out")),
+        for (status, failure) in [
+            (
+                "FAILED",
+                Some(("PROVISIONING", "CLIENT_ERROR", "no Docker")),
+            ),
+            (
+                "FAILED",
+                Some(("DOWNLOAD_SOURCE", "CLIENT_ERROR", "no such key")),
+            ),
+            (
+                "STOPPED",
+                Some(("BUILD", "BUILD_TIMED_OUT_OR_STOPPED", "Build was stopped")),
+            ),
+            ("TIMED_OUT", Some(("BUILD", "BUILD_TIMED_OUT", "timed out"))),
             ("FAULT", None),
         ] {
-            let Verdict::Failed { summary, error } = verdict(&ended(status, message)) else {
+            let Verdict::Failed { summary, error } = verdict(&ended(status, failure)) else {
                 panic!()
             };
-            let error = error.unwrap_or_else(|| panic!("{status} {message:?}"));
+            let error = error.unwrap_or_else(|| panic!("{status} {failure:?}"));
             assert_eq!(error.code, "JobFailed");
             assert!(summary.contains(status), "{summary}");
         }

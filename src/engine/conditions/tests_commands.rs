@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::engine::ports::{
-    BuildLog, BuildRequest, BuildResult, BuildService, CommandsRequest, CommandsStarted, PortError,
+    BuildLog, BuildRequest, BuildResult, BuildService, CommandsRequest, CommandsStarted,
+    PhaseFailure, PortError,
 };
 
 type Done = Box<dyn FnOnce(BuildResult) + Send>;
@@ -62,10 +63,12 @@ impl BuildService for ScriptedBuilds {
                 build_id: build_id.clone(),
                 status: if exit == 0 { "SUCCEEDED" } else { "FAILED" }.into(),
                 exported: vec![],
-                message: (exit != 0).then(|| {
-                    format!(
-                        "COMMAND_EXECUTION_ERROR in BUILD: Error while executing command: exit {exit}. Reason: exit status {exit}"
-                    )
+                failure: (exit != 0).then(|| PhaseFailure {
+                    phase: "BUILD".into(),
+                    code: "COMMAND_EXECUTION_ERROR".into(),
+                    message: format!(
+                        "Error while executing command: exit {exit}. Reason: exit status {exit}"
+                    ),
                 }),
                 log: log.clone(),
             };
@@ -83,7 +86,7 @@ impl BuildService for ScriptedBuilds {
                 build_id: build_id.to_string(),
                 status: "STOPPED".into(),
                 exported: vec![],
-                message: None,
+                failure: None,
                 log,
             });
         }

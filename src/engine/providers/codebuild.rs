@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::{
     ActionJob, ActionProgress, ActionSuccess, NothingToCancel, Provider, Reporter, RunningAction,
+    RunningBuild,
 };
 use crate::engine::ports::{BuildRequest, BuildService};
 
@@ -82,20 +83,6 @@ fn request(job: &ActionJob) -> Result<BuildRequest, String> {
     })
 }
 
-struct RunningBuild {
-    builds: Arc<dyn BuildService>,
-    account: String,
-    region: String,
-    build_id: String,
-}
-
-impl RunningAction for RunningBuild {
-    fn cancel(&mut self) {
-        self.builds
-            .stop_build(&self.account, &self.region, &self.build_id);
-    }
-}
-
 impl Provider for CodeBuildAction {
     fn start(&self, job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction> {
         let req = match request(&job) {
@@ -117,7 +104,7 @@ impl Provider for CodeBuildAction {
                         ..Default::default()
                     });
                 } else {
-                    let message = match result.message {
+                    let message = match result.message() {
                         Some(m) => {
                             format!("Build {} ended {}: {m}", result.build_id, result.status)
                         }

@@ -23,6 +23,7 @@ use std::sync::Arc;
 
 use super::{
     ActionJob, ActionProgress, ActionSuccess, NothingToCancel, Provider, Reporter, RunningAction,
+    RunningBuild,
 };
 use crate::engine::ports::{BuildService, CommandsRequest};
 use crate::engine::records::ArtifactLocation;
@@ -99,20 +100,6 @@ fn request(job: &ActionJob) -> Result<CommandsRequest, String> {
     })
 }
 
-struct RunningBuild {
-    builds: Arc<dyn BuildService>,
-    account: String,
-    region: String,
-    build_id: String,
-}
-
-impl RunningAction for RunningBuild {
-    fn cancel(&mut self) {
-        self.builds
-            .stop_build(&self.account, &self.region, &self.build_id);
-    }
-}
-
 impl Provider for CommandsAction {
     fn start(&self, job: ActionJob, reporter: Reporter) -> Box<dyn RunningAction> {
         let req = match request(&job) {
@@ -145,14 +132,7 @@ impl Provider for CommandsAction {
                         log_stream_arn: arn,
                         ..Default::default()
                     });
-                    let reason = result.message.map(|m| format!(": {m}")).unwrap_or_default();
-                    done_reporter.failed(
-                        "JobFailed",
-                        format!(
-                            "The commands ended {}{reason} (log group {}, stream {})",
-                            result.status, result.log.group, result.log.stream
-                        ),
-                    );
+                    done_reporter.failed("JobFailed", result.commands_summary());
                 }
             }),
         );

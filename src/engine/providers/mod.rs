@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix::Recipient;
 
 use super::messages::ProviderReport;
+use super::ports::BuildService;
 use super::records::{ArtifactLocation, ArtifactRevision, ErrorDetails};
 use super::spec::{ActionSpec, PipelineKey};
 
@@ -97,6 +98,28 @@ pub trait RunningAction {
 /// Nothing to cancel (work that finishes on its own or waits for a person).
 pub struct NothingToCancel;
 impl RunningAction for NothingToCancel {}
+
+/// A build running on the build service (a CodeBuild action's, a Commands action's or a
+/// Commands rule's): what it takes to stop it.
+pub struct RunningBuild {
+    pub builds: Arc<dyn BuildService>,
+    pub account: String,
+    pub region: String,
+    pub build_id: String,
+}
+
+impl RunningBuild {
+    pub fn stop(&self) {
+        self.builds
+            .stop_build(&self.account, &self.region, &self.build_id);
+    }
+}
+
+impl RunningAction for RunningBuild {
+    fn cancel(&mut self) {
+        self.stop();
+    }
+}
 
 pub trait Provider: Send + Sync {
     /// Starts the work; status arrives later through `reporter`.

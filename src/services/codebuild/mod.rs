@@ -28,7 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::ports::{
-    BuildLog, BuildRequest, BuildResult, BuildService, CommandsRequest, CommandsStarted, PortError,
+    BuildLog, BuildRequest, BuildResult, BuildService, CommandsRequest, CommandsStarted,
+    PhaseFailure, PortError,
 };
 use crate::protocol::{JsonService, Router, ServiceHandle, Timestamp};
 
@@ -362,7 +363,11 @@ fn result_of(b: &Build) -> BuildResult {
             p.contexts
                 .as_ref()
                 .and_then(|c| c.first())
-                .map(|c| format!("{} in {}: {}", c.status_code, p.phase_type, c.message))
+                .map(|c| PhaseFailure {
+                    phase: p.phase_type.clone(),
+                    code: c.status_code.clone(),
+                    message: c.message.clone(),
+                })
         });
     BuildResult {
         build_id: b.id.clone(),
@@ -372,7 +377,7 @@ fn result_of(b: &Build) -> BuildResult {
             .iter()
             .map(|e| (e.name.clone(), e.value.clone()))
             .collect(),
-        message: failure,
+        failure,
         log: log_of(b),
     }
 }

@@ -91,7 +91,7 @@ async fn commands_run_on_the_inputs_and_return_variables_and_files() {
     req.files = vec!["dist/".into()];
     let (started, result) = through_port(&h, req).await;
 
-    assert_eq!(result.status, "SUCCEEDED", "{:?}", result.message);
+    assert_eq!(result.status, "SUCCEEDED", "{:?}", result.failure);
     let id = started.build_id.clone();
     assert!(id.starts_with("codepipeline-pipe:"), "{id}");
     assert_eq!(
@@ -146,7 +146,7 @@ async fn commands_run_on_the_inputs_and_return_variables_and_files() {
 async fn without_an_output_artifact_nothing_is_uploaded() {
     let h = Harness::new();
     let (_, result) = through_port(&h, request(&h, &["write out.txt x"])).await;
-    assert_eq!(result.status, "SUCCEEDED", "{:?}", result.message);
+    assert_eq!(result.status, "SUCCEEDED", "{:?}", result.failure);
     assert!(result.exported.is_empty());
 }
 
@@ -158,7 +158,7 @@ async fn a_failing_command_fails_the_build_and_says_which() {
 
     assert_eq!(result.status, "FAILED");
     assert_eq!(
-        result.message.as_deref(),
+        result.message().as_deref(),
         Some(
             "COMMAND_EXECUTION_ERROR in BUILD: Error while executing command: fail-with 3. \
              Reason: exit status 3"
@@ -175,7 +175,7 @@ async fn a_secrets_manager_variable_fails_provisioning_clearly() {
     let (_, result) = through_port(&h, req).await;
 
     assert_eq!(result.status, "FAILED");
-    let message = result.message.unwrap();
+    let message = result.message().unwrap();
     assert!(
         message.starts_with("CLIENT_ERROR in PROVISIONING"),
         "{message}"
@@ -205,7 +205,7 @@ async fn stopping_the_build_through_the_port_stops_the_commands() {
 
     assert_eq!(result.status, "STOPPED");
     assert_eq!(
-        result.message.as_deref(),
+        result.message().as_deref(),
         Some("BUILD_TIMED_OUT_OR_STOPPED in BUILD: Build was stopped")
     );
     assert!(h.fake.live_containers().is_empty());

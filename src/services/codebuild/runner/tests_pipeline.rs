@@ -92,7 +92,7 @@ async fn the_pipeline_port_reports_success_with_the_exported_variables() {
     let (result, calls) = through_port(&h, req).await;
 
     assert_eq!(result.status, "SUCCEEDED");
-    assert_eq!(result.message, None);
+    assert_eq!(result.failure, None);
     assert_eq!(
         result.exported,
         [
@@ -138,7 +138,7 @@ async fn the_pipeline_port_names_the_failing_phase() {
 
     assert_eq!(result.status, "FAILED");
     assert_eq!(
-        result.message.as_deref(),
+        result.message().as_deref(),
         Some(
             "COMMAND_EXECUTION_ERROR in BUILD: Error while executing command: fail-with 2. \
              Reason: exit status 2"
@@ -169,7 +169,7 @@ async fn a_build_stopped_through_the_port_still_calls_back_once() {
 
     assert_eq!(result.status, "STOPPED");
     assert_eq!(
-        result.message.as_deref(),
+        result.message().as_deref(),
         Some("BUILD_TIMED_OUT_OR_STOPPED in BUILD: Build was stopped")
     );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
