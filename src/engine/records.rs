@@ -351,36 +351,8 @@ impl Records {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Remembers the spec an execution runs (once per pipeline version).
-    pub fn put_spec(&self, key: &PipelineKey, spec: &Arc<PipelineSpec>) -> Result<(), StoreError> {
-        let mut inner = self.write();
-        let id = (key.clone(), spec.version);
-        if inner.specs.contains_key(&id) {
-            return Ok(());
-        }
-        let mut batch = Batch::new();
-        batch.put(
-            SPECS,
-            format!("{}{}", key.store_prefix(), spec.version),
-            &(key, spec.as_ref()),
-        );
-        self.store.apply(&batch)?;
-        inner.specs.insert(id, spec.clone());
-        Ok(())
-    }
-
     pub fn spec(&self, key: &PipelineKey, version: i64) -> Option<Arc<PipelineSpec>> {
         self.read().specs.get(&(key.clone(), version)).cloned()
-    }
-
-    /// Allocates the next start sequence number of a pipeline.
-    pub fn next_seq(&self, key: &PipelineKey) -> Result<u64, StoreError> {
-        let mut seq = 0;
-        self.update_runtime(key, |r| {
-            r.next_seq += 1;
-            seq = r.next_seq;
-        })?;
-        Ok(seq)
     }
 
     /// Starts an execution in one write: the spec it runs (once per pipeline version), the
@@ -426,15 +398,6 @@ impl Records {
             .or_default()
             .push(rec.id.clone());
         inner.executions.insert(rec.id.clone(), Box::new(rec));
-    }
-
-    pub fn insert_execution(&self, rec: ExecutionRecord) -> Result<(), StoreError> {
-        let mut inner = self.write();
-        let mut batch = Batch::new();
-        batch.put(EXECUTIONS, exec_key(&rec.key, &rec.id), &rec);
-        self.store.apply(&batch)?;
-        Self::index_execution(&mut inner, rec);
-        Ok(())
     }
 
     /// Changes an execution (persisted first); returns the new record.

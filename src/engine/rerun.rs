@@ -205,27 +205,28 @@ impl Supervisor {
         let target =
             target.ok_or_else(|| rollback_refusal(RollbackRefusal::TargetNotFound, &msg))?;
         let id = uuid::Uuid::new_v4().to_string();
-        let seq = records.next_seq(key)?;
-        let mut rec = execution::new_record(
-            key,
-            &spec,
-            id.clone(),
-            seq,
-            msg.trigger,
-            target.variables.clone(),
-            None,
-            BTreeMap::new(),
-        );
-        rec.execution_type = "ROLLBACK".into();
-        rec.rollback = Some(RollbackOf {
-            target: target.id.clone(),
-            stage: stage.to_string(),
-        });
-        rec.artifact_revisions = target.artifact_revisions.clone();
-        rec.stage = Some(stage.to_string());
-        rec.waiting = true;
-        records.put_spec(key, &spec)?;
-        records.insert_execution(rec.clone())?;
+        let rec = records.begin_execution(key, &spec, |seq| {
+            let mut rec = execution::new_record(
+                key,
+                &spec,
+                id.clone(),
+                seq,
+                msg.trigger,
+                target.variables.clone(),
+                None,
+                BTreeMap::new(),
+            );
+            rec.execution_type = "ROLLBACK".into();
+            rec.rollback = Some(RollbackOf {
+                target: target.id.clone(),
+                stage: stage.to_string(),
+            });
+            rec.artifact_revisions = target.artifact_revisions.clone();
+            rec.stage = Some(stage.to_string());
+            rec.waiting = true;
+            rec
+        })?;
+        let seq = rec.seq;
         tracing::info!(execution = %id, pipeline = %key.name, stage, target = %target.id, "rolling a stage back");
         let mode = rec.execution_mode;
         let addr = ExecutionActor::new(shared.clone(), spec, rec).start();
