@@ -102,60 +102,44 @@ impl EventBus {
 
     /// Publishes an event; with no subscriber that wants it, it is simply dropped.
     pub fn publish(&self, event: Event) {
-        let wanted = self.wanted_by(&event.topic());
-        self.send(wanted, event);
+        let event = Arc::new(event);
+        self.deliver(&event.topic(), || event.clone());
     }
 
     /// Publishes the event `build` makes, only if a subscriber wants an event of `topic`.
     pub fn publish_with(&self, topic: Topic, build: impl FnOnce() -> Event) {
-        let wanted = self.wanted_by(&topic);
-        if wanted.is_some() {
-            self.send(wanted, build());
-        }
+        self.deliver(&topic, || Arc::new(build()));
     }
 
-    /// Which listeners want the topic, as a bit set over their positions (listeners past the
-    /// 64th share the last bit and get every event), or `None` when nobody at all does.
-    fn wanted_by(&self, topic: &Topic) -> Option<u64> {
-        let listeners = self.listeners.read().unwrap_or_else(|p| p.into_inner());
-        let mut set = 0u64;
-        for (i, l) in listeners.iter().enumerate() {
-            if i >= 64 || (l.interest)(topic) {
-                set |= 1u64 << i.min(63);
-            }
-        }
-        (set != 0 || self.tx.receiver_count() > 0).then_some(set)
-    }
-
-    fn send(&self, wanted: Option<u64>, event: Event) {
-        let Some(wanted) = wanted else { return };
-        let event = Arc::new(event);
-        if wanted != 0 {
-            let mut closed = false;
+    /// Hands the event to every listener that wants its topic and to the plain subscribers,
+    /// building it on first need.
+    fn deliver(&self, topic: &Topic, build: impl FnOnce() -> Arc<Event>) {
+        let mut build = Some(build);
+        let mut event: Option<Arc<Event>> = None;
+        let mut closed = false;
+        {
             let listeners = self.listeners.read().unwrap_or_else(|p| p.into_inner());
-            for (i, l) in listeners.iter().enumerate() {
-                if wanted & (1u64 << i.min(63)) == 0 {
-                    continue;
-                }
-                match l.tx.try_send(event.clone()) {
+            for l in listeners.iter().filter(|l| (l.interest)(topic)) {
+                let e = event.get_or_insert_with(|| build.take().expect("built once")());
+                match l.tx.try_send(e.clone()) {
                     Ok(()) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(
                         "an event listener fell behind and missed a {} event",
-                        event.detail_type
+                        e.detail_type
                     ),
                     Err(mpsc::error::TrySendError::Closed(_)) => closed = true,
                 }
             }
-            drop(listeners);
-            if closed {
-                self.listeners
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .retain(|l| !l.tx.is_closed());
-            }
+        }
+        if closed {
+            self.listeners
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|l| !l.tx.is_closed());
         }
         if self.tx.receiver_count() > 0 {
-            let _ = self.tx.send(event);
+            let e = event.unwrap_or_else(|| build.take().expect("built once")());
+            let _ = self.tx.send(e);
         }
     }
 
