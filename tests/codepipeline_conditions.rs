@@ -517,28 +517,38 @@ async fn on_failure_retry_engages_when_its_rule_fails() {
     assert!(gate.retry_stage_metadata().is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_closed_deployment_window_is_overridden_or_stopped() {
-    let server = common::start();
-    seed_buckets(&server).await;
-    let cp = common::codepipeline(&server);
+/// Creates pipeline `name` whose Deploy stage waits on a deployment window of 2199 (weekdays
+/// 09:00-17:59 in `zone`, with `result` when it fails); returns its first execution's id and
+/// the Deploy stage once its rule says what it waits for.
+async fn waiting_for_a_window(
+    cp: &Client,
+    name: &str,
+    zone: &str,
+    result: On,
+) -> (String, StageState) {
     let window = rule(
         "Window",
         "DeploymentWindow",
-        &[
-            ("Cron", "0 0 9-17 ? * MON-FRI 2199"),
-            ("TimeZone", "UTC+02:00"),
-        ],
+        &[("Cron", "0 0 9-17 ? * MON-FRI 2199"), ("TimeZone", zone)],
     );
     let mut deploy = deploy_stage("Deploy", "site");
-    deploy.before_entry = Some(before_entry(On::Fail, vec![window]));
-    let id = create(&cp, pipeline("win", &[], vec![deploy])).await;
-    let waiting = until_stage(&cp, "win", "Deploy", "the window rule waits", |s| {
+    deploy.before_entry = Some(before_entry(result, vec![window]));
+    let id = create(cp, pipeline(name, &[], vec![deploy])).await;
+    let waiting = until_stage(cp, name, "Deploy", "the window rule waits", |s| {
         s.before_entry_condition_state()
             .and_then(|c| c.condition_states()[0].rule_states()[0].latest_execution())
             .is_some_and(|r| r.summary().is_some())
     })
     .await;
+    (id, waiting)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_deployment_window_is_overridden_or_stopped() {
+    let server = common::start();
+    seed_buckets(&server).await;
+    let cp = common::codepipeline(&server);
+    let (id, waiting) = waiting_for_a_window(&cp, "win", "UTC+02:00", On::Fail).await;
     assert_eq!(stage_status(&waiting), "InProgress");
     let state = waiting.before_entry_condition_state().unwrap();
     assert_eq!(condition_status(Some(state)), "InProgress");
@@ -687,23 +697,7 @@ async fn a_new_york_window_waits_until_the_rule_timeout_setting_fails_it() {
     let server = common::start_with(settings);
     seed_buckets(&server).await;
     let cp = common::codepipeline(&server);
-    let window = rule(
-        "Window",
-        "DeploymentWindow",
-        &[
-            ("Cron", "0 0 9-17 ? * MON-FRI 2199"),
-            ("TimeZone", "America/New_York"),
-        ],
-    );
-    let mut deploy = deploy_stage("Deploy", "site");
-    deploy.before_entry = Some(before_entry(On::Skip, vec![window]));
-    let id = create(&cp, pipeline("ny", &[], vec![deploy])).await;
-    let waiting = until_stage(&cp, "ny", "Deploy", "the window rule waits", |s| {
-        s.before_entry_condition_state()
-            .and_then(|c| c.condition_states()[0].rule_states()[0].latest_execution())
-            .is_some_and(|r| r.summary().is_some())
-    })
-    .await;
+    let (id, waiting) = waiting_for_a_window(&cp, "ny", "America/New_York", On::Skip).await;
     let summary = waiting
         .before_entry_condition_state()
         .unwrap()
