@@ -191,12 +191,27 @@ impl ExecutionActor {
         }
     }
 
-    fn request_entry(&mut self, idx: usize) {
+    /// Asks the supervisor to let the execution into stage `idx`, after writing that it waits
+    /// there, together with the end of the stage it leaves (`left`): one write. A new
+    /// execution's record already says it waits at its first stage (`new_record`); nothing is
+    /// written for it.
+    fn request_entry(&mut self, idx: usize, left: Option<StageEnd>) {
         let stage = self.plan.stages[idx].name.clone();
-        self.persist(|r| {
-            r.stage = Some(stage.clone());
-            r.waiting = true;
-        });
+        let written = left.is_none()
+            && self.record.waiting
+            && self.record.stage.as_deref() == Some(stage.as_str());
+        if !written {
+            self.persist(|r| {
+                if let Some(end) = &left {
+                    end.apply(r);
+                }
+                r.stage = Some(stage.clone());
+                r.waiting = true;
+            });
+        }
+        if let Some(end) = &left {
+            end.publish(self);
+        }
         self.shared.supervisor.do_send(RequestEntry {
             execution_id: self.record.id.clone(),
             key: self.record.key.clone(),
@@ -288,7 +303,23 @@ impl ExecutionActor {
         summary: Option<String>,
         ctx: &mut Context<Self>,
     ) {
+        self.end_after(None, status, summary, ctx);
+    }
+
+    /// Ends the execution; the end of its last stage (`left`), if not written yet, is written
+    /// with it, in one write, and its event published first.
+    fn end_after(
+        &mut self,
+        left: Option<StageEnd>,
+        status: PipelineExecutionStatus,
+        summary: Option<String>,
+        ctx: &mut Context<Self>,
+    ) {
         if self.ended {
+            if let Some(end) = left {
+                self.persist(|r| end.apply(r));
+                end.publish(self);
+            }
             return;
         }
         self.ended = true;
@@ -300,6 +331,9 @@ impl ExecutionActor {
         });
         let leaving_wait = self.record.waiting;
         self.persist(|r| {
+            if let Some(end) = &left {
+                end.apply(r);
+            }
             r.status = status;
             if summary.is_some() {
                 r.status_summary = summary;
@@ -308,6 +342,9 @@ impl ExecutionActor {
                 r.waiting = false;
             }
         });
+        if let Some(end) = &left {
+            end.publish(self);
+        }
         events::pipeline(&self.shared.bus, &self.record, status.event_state());
         ctx.stop();
     }
@@ -322,7 +359,7 @@ impl Actor for ExecutionActor {
                 events::pipeline(&self.shared.bus, &self.record, "RESUMED");
             }
             if self.record.waiting {
-                self.request_entry(idx);
+                self.request_entry(idx, None);
             } else if !self.resume_condition(idx, &prior, ctx) {
                 // It held the stage when the server stopped (or is retrying it); the
                 // supervisor holds the stage's lock for it.
@@ -339,7 +376,7 @@ impl Actor for ExecutionActor {
             // The supervisor placed the rollback at its stage; `EnterStage` lets it in.
             return;
         }
-        self.request_entry(self.stages.start);
+        self.request_entry(self.stages.start, None);
     }
 }
 
@@ -439,18 +476,9 @@ impl ExecutionActor {
         status: StageExecutionStatus,
         failure: Option<ErrorDetails>,
     ) {
-        let stage = self.plan.stages[idx].name.clone();
-        let now = Timestamp::now();
-        self.persist(|r| {
-            if let Some(run) = r.stages.get_mut(&stage) {
-                run.status = status;
-                run.updated = now;
-            }
-            if status == StageExecutionStatus::Failed {
-                r.error_details = failure;
-            }
-        });
-        events::stage(&self.shared.bus, &self.record, &stage, status.event_state());
+        let end = StageEnd::new(self.plan.stages[idx].name.clone(), status, failure);
+        self.persist(|r| end.apply(r));
+        end.publish(self);
     }
 
     /// A stage ended with `status`: the stage's lock is released (unless it runs again at
@@ -491,16 +519,20 @@ impl ExecutionActor {
                 stage: stage.clone(),
             });
         }
-        if !recorded {
-            self.record_stage_end(idx, status, failure.clone());
-        }
+        // The stage's end is written with what follows (the next stage's entry request or
+        // the execution's end), unless the stage runs again at once.
+        let left = (!recorded).then(|| StageEnd::new(stage.clone(), status, failure.clone()));
         if let AfterFailure::Retry(mode) = after {
+            if let Some(end) = left {
+                self.persist(|r| end.apply(r));
+                end.publish(self);
+            }
             self.retry_in_place(idx, mode, ctx);
             return;
         }
         let stopping = self.record.stop_mode.is_some();
         match after_stage(idx, self.stages.end, status, stopping) {
-            ExecutionStep::EnterStage(next) => self.request_entry(next),
+            ExecutionStep::EnterStage(next) => self.request_entry(next, left),
             ExecutionStep::Finish(final_status) => {
                 let summary = match final_status {
                     PipelineExecutionStatus::Failed => Some(match &failure {
@@ -509,9 +541,48 @@ impl ExecutionActor {
                     }),
                     _ => None,
                 };
-                self.end(final_status, summary, ctx);
+                self.end_after(left, final_status, summary, ctx);
             }
         }
+    }
+}
+
+/// A stage's end, to be written with the change that follows it.
+struct StageEnd {
+    stage: String,
+    status: StageExecutionStatus,
+    failure: Option<ErrorDetails>,
+    at: Timestamp,
+}
+
+impl StageEnd {
+    fn new(stage: String, status: StageExecutionStatus, failure: Option<ErrorDetails>) -> Self {
+        StageEnd {
+            stage,
+            status,
+            failure,
+            at: Timestamp::now(),
+        }
+    }
+
+    fn apply(&self, r: &mut ExecutionRecord) {
+        if let Some(run) = r.stages.get_mut(&self.stage) {
+            run.status = self.status;
+            run.updated = self.at;
+        }
+        if self.status == StageExecutionStatus::Failed {
+            r.error_details = self.failure.clone();
+        }
+    }
+
+    /// The stage's event, once the end is written.
+    fn publish(&self, actor: &ExecutionActor) {
+        events::stage(
+            &actor.shared.bus,
+            &actor.record,
+            &self.stage,
+            self.status.event_state(),
+        );
     }
 }
 
@@ -623,8 +694,10 @@ pub fn new_record(
         execution_type: "STANDARD".into(),
         variables,
         artifact_revisions: Vec::new(),
-        stage: None,
-        waiting: false,
+        // It waits at its first stage from the start: the start writes that, not a second
+        // write when the actor asks to enter.
+        stage: spec.stages.first().map(|s| s.name.clone()),
+        waiting: true,
         stages: BTreeMap::new(),
         error_details: None,
         client_request_token,

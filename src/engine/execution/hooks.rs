@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use actix::prelude::*;
 
-use super::{Entry, ExecutionActor};
+use super::{Entry, ExecutionActor, StageEnd};
 use crate::clock::Timestamp;
 use crate::engine::conditions::actor::{ConditionActor, ConditionStart};
 use crate::engine::conditions::decide::{self, Facts, Outcome, Step};
@@ -229,15 +229,14 @@ impl ExecutionActor {
                 ctx,
             ),
             Step::Stop => {
-                if !on_failure {
-                    self.record_stage_end(idx, S::Stopped, None);
-                }
+                let stage = self.plan.stages[idx].name.clone();
                 self.shared.supervisor.do_send(ReleaseStage {
                     execution_id: self.record.id.clone(),
                     key: self.record.key.clone(),
-                    stage: self.plan.stages[idx].name.clone(),
+                    stage: stage.clone(),
                 });
-                self.end(PipelineExecutionStatus::Stopped, None, ctx);
+                let left = (!on_failure).then(|| StageEnd::new(stage, S::Stopped, None));
+                self.end_after(left, PipelineExecutionStatus::Stopped, None, ctx);
             }
         }
     }
