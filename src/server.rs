@@ -37,6 +37,7 @@ pub fn build_router(settings: &Settings) -> Result<Arc<Router>, StartError> {
         settings.docker,
     );
     services::register_all(&mut router, settings, store.clone()).map_err(StartError::Load)?;
+    router.store = Some(store.clone());
     let wipe_store = store.clone();
     router.on_reset = Some(Box::new(move || {
         if let Err(e) = wipe_store.wipe() {

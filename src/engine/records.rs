@@ -1,8 +1,12 @@
 //! The engine's typed state: executions, action executions and per-pipeline runtime state
 //! (transitions, latest execution per stage and action, executions waiting at a stage).
 //!
-//! Every change is written to the store before it becomes visible in memory, so reads
-//! (`GetPipelineState`, `ListPipelineExecutions`, ...) come from here and never wait on an actor.
+//! Every change is queued for the store (in order, under this state's lock) as it becomes
+//! visible in memory, so reads (`GetPipelineState`, `ListPipelineExecutions`, ...) come from
+//! here and never wait on an actor. The engine does not wait for its writes to commit: the
+//! store commits them together, and a client is answered only once what it may have seen is
+//! durable (the router waits for `Store::durable`). A crash loses at most progress that no
+//! client was told of; the execution resumes from the last committed state.
 //! Each record has one writer: an execution's record is written by its execution actor (or by
 //! the supervisor when it accepts a retry of an execution that no actor runs any more), an
 //! action execution's by its action actor, runtime state by the supervisor (and the "latest"
@@ -379,7 +383,7 @@ impl Records {
         batch.put(RUNTIME, key.store_prefix(), &(key, &runtime));
         let rec = build(runtime.next_seq);
         batch.put(EXECUTIONS, exec_key(&rec.key, &rec.id), &rec);
-        self.store.apply(&batch)?;
+        self.store.apply_later(batch);
         if new_spec {
             inner.specs.insert(spec_id, spec.clone());
         }
@@ -433,7 +437,7 @@ impl Records {
             batch.put(RUNTIME, next.key.store_prefix(), &(&next.key, &rt));
             rt
         });
-        self.store.apply(&batch)?;
+        self.store.apply_later(batch);
         if let Some(rt) = runtime {
             inner.runtime.insert(next.key.clone(), rt);
         }
@@ -485,7 +489,7 @@ impl Records {
         if let Some(runtime) = &runtime {
             batch.put(RUNTIME, rec.key.store_prefix(), &(&rec.key, runtime));
         }
-        self.store.apply(&batch)?;
+        self.store.apply_later(batch);
         if is_new {
             inner
                 .actions_by_execution
@@ -518,7 +522,7 @@ impl Records {
             ),
             rec,
         );
-        self.store.apply(&batch)?;
+        self.store.apply_later(batch);
         if !inner.rules.contains_key(&rec.id) {
             inner
                 .rules_by_execution
@@ -554,7 +558,7 @@ impl Records {
         f(&mut runtime);
         let mut batch = Batch::new();
         batch.put(RUNTIME, key.store_prefix(), &(key, &runtime));
-        self.store.apply(&batch)?;
+        self.store.apply_later(batch);
         inner.runtime.insert(key.clone(), runtime.clone());
         Ok(runtime)
     }
@@ -714,7 +718,7 @@ impl Records {
             .delete_prefix(RULES, prefix.clone())
             .delete_prefix(SPECS, prefix.clone())
             .delete(RUNTIME, prefix);
-        self.store.apply(&batch)?;
+        self.store.apply_later(batch);
         if let Some(ids) = inner.by_pipeline.remove(key) {
             for id in ids {
                 inner.executions.remove(&id);

@@ -20,6 +20,7 @@ use super::context::RequestContext;
 use super::error::ApiError;
 use super::json::JsonService;
 use super::sigv4;
+use crate::store::Store;
 
 /// A service that speaks a REST protocol on the shared port (S3 REST-XML, git smart HTTP).
 pub trait RestService: Send + Sync {
@@ -62,6 +63,9 @@ pub struct Router {
     services: Vec<Arc<dyn ServiceHandle>>,
     /// Called by `/_simfra/reset` after the services were reset (wipes the store).
     pub on_reset: Option<Box<dyn Fn() + Send + Sync>>,
+    /// The store whose queued writes must be durable before a request is answered: what a
+    /// client was told (or could read) survives a crash.
+    pub store: Option<Arc<Store>>,
     /// The address the server bound, once it has (services that hand out URLs read it).
     pub bound: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
     /// More addresses to listen on, on the same port (e.g. the Docker bridge gateway, so that
@@ -87,6 +91,7 @@ impl Router {
             rest: Vec::new(),
             services: Vec::new(),
             on_reset: None,
+            store: None,
             bound: Arc::new(std::sync::OnceLock::new()),
             extra_binds: Vec::new(),
         }
@@ -195,8 +200,17 @@ pub async fn dispatch(
     payload: web::Payload,
     router: web::Data<Arc<Router>>,
 ) -> HttpResponse {
+    let response = route(req, payload, &router).await;
+    // Writes queued without waiting (the engine's) may be what this answer shows or caused.
+    if let Some(store) = &router.store {
+        store.durable();
+    }
+    response
+}
+
+async fn route(req: HttpRequest, payload: web::Payload, router: &Router) -> HttpResponse {
     if req.path().starts_with("/_simfra/") {
-        return admin::handle(&req, &router);
+        return admin::handle(&req, router);
     }
     let ctx = router.context(&req);
     if let Some(target) = header(req.headers(), "x-amz-target") {
@@ -204,7 +218,7 @@ pub async fn dispatch(
         let declared_len = header(req.headers(), "content-length").and_then(|v| v.parse().ok());
         let span =
             tracing::debug_span!("request", request_id = %ctx.request_id, operation = %target);
-        return dispatch_json(&router, target, declared_len, payload, ctx)
+        return dispatch_json(router, target, declared_len, payload, ctx)
             .instrument(span)
             .await;
     }

@@ -1,23 +1,76 @@
 //! The store: persistence, and nothing of actors or HTTP.
 //!
 //! Services keep their typed state in memory (reads never touch the store) and write every
-//! mutation through to the store before it becomes visible. Without a data directory the store
-//! keeps nothing (state lives only in the services' memory); with `SIMFRA_DATA_DIR` it is an
-//! SQLite database (`simfra.db`, WAL journal), so that a `kill -9` loses no acknowledged write.
+//! mutation through to the store. Without a data directory the store keeps nothing (state
+//! lives only in the services' memory); with `SIMFRA_DATA_DIR` it is an SQLite database
+//! (`simfra.db`, WAL journal), so that a `kill -9` loses no acknowledged write.
 //!
 //! Rows are `(table, key) -> value`, the value being a serde-encoded typed record. A [`Batch`]
-//! is applied in one transaction: a request's changes land together or not at all.
+//! lands whole or not at all.
+//!
+//! One writer thread owns the database's writes and commits what is queued together (group
+//! commit, `writer.rs`): a write waited for with [`Store::apply`] (API writes, whose errors
+//! the caller answers) shares its transaction with every write queued before it. The
+//! engine's progress is queued with [`Store::apply_later`] and not waited for; what may have
+//! been observed is made durable before anyone is told: the router waits for
+//! [`Store::durable`] before it answers a request.
+
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// The schema this build reads and writes. A database with a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this build reads and writes. A database with a newer one is refused; an older
+/// one is brought up to it at start-up.
+///
+/// 1: `records` keyed by `(tbl, key)` without a rowid. 2: a rowid table with a unique index
+/// on `(tbl, key)`. Records are about 1 KiB: without a rowid most spilled into an overflow
+/// page (a b-tree keyed by its rows keeps at most ~1,000 bytes of a row in the leaf), so
+/// each write rewrote a leaf, an overflow page and the free list; a rowid table keeps rows
+/// up to ~4,000 bytes whole in the leaf, and new rows of every table append to the same
+/// last leaf.
+pub const SCHEMA_VERSION: i64 = 2;
+
+const CREATE_RECORDS: &str = "
+    CREATE TABLE records (
+        id INTEGER PRIMARY KEY,
+        tbl TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX records_key ON records (tbl, key);";
+
+/// Creates the schema, or brings a database of an older one (`found`) up to this one, in
+/// one transaction.
+fn migrate(conn: &Connection, found: i64) -> Result<(), StoreError> {
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let has_records: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records')",
+        [],
+        |r| r.get(0),
+    )?;
+    let sql = if has_records {
+        format!(
+            "BEGIN;
+             ALTER TABLE records RENAME TO records_v1;
+             {CREATE_RECORDS}
+             INSERT INTO records (tbl, key, value) SELECT tbl, key, value FROM records_v1;
+             DROP TABLE records_v1;
+             PRAGMA user_version = {SCHEMA_VERSION};
+             COMMIT;"
+        )
+    } else {
+        format!("BEGIN; {CREATE_RECORDS} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    };
+    conn.execute_batch(&sql)?;
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -30,6 +83,8 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the store's writer thread has stopped")]
+    WriterGone,
     #[error("the data directory holds schema version {found}, newer than this simfra knows ({known}); use a newer simfra or another SIMFRA_DATA_DIR")]
     NewerSchema { found: i64, known: i64 },
 }
@@ -41,7 +96,7 @@ static PERSISTENT: AtomicBool = AtomicBool::new(false);
 
 /// Persistent storage, or none (in-memory mode).
 pub struct Store {
-    db: Option<Mutex<Connection>>,
+    writer: Option<writer::Writer>,
     blob_root: PathBuf,
     /// A temporary blob directory we created and must remove.
     temp_blobs: bool,
@@ -57,6 +112,8 @@ enum Op {
     Put(&'static str, String, Vec<u8>),
     Delete(&'static str, String),
     DeletePrefix(&'static str, String),
+    /// Every record of every table (`/_simfra/reset`).
+    DeleteAll,
 }
 
 impl Batch {
@@ -105,7 +162,7 @@ impl Store {
             source,
         })?;
         Ok(Store {
-            db: None,
+            writer: None,
             blob_root,
             temp_blobs: true,
         })
@@ -137,24 +194,16 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS records (
-                tbl TEXT NOT NULL,
-                key TEXT NOT NULL,
-                value BLOB NOT NULL,
-                PRIMARY KEY (tbl, key)
-            ) WITHOUT ROWID;",
-        )?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        migrate(&conn, found)?;
         Ok(Store {
-            db: Some(Mutex::new(conn)),
+            writer: Some(writer::Writer::start(conn).map_err(io(dir))?),
             blob_root,
             temp_blobs: false,
         })
     }
 
     pub fn is_persistent(&self) -> bool {
-        self.db.is_some()
+        self.writer.is_some()
     }
 
     /// Where services keep large files (object bytes, git repositories).
@@ -162,41 +211,42 @@ impl Store {
         &self.blob_root
     }
 
-    /// Applies a batch in one transaction (a no-op in memory mode).
-    pub fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
-        let Some(db) = &self.db else { return Ok(()) };
-        if batch.ops.is_empty() {
-            return Ok(());
+    /// Writes a batch and waits until it is committed (a no-op in memory mode). Its
+    /// transaction may hold other queued batches; a batch that fails is rolled back alone.
+    pub fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        match &self.writer {
+            Some(w) if !batch.ops.is_empty() => w.apply(batch.ops),
+            _ => Ok(()),
         }
-        let mut conn = db.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction()?;
-        {
-            let mut put = tx.prepare_cached(
-                "INSERT INTO records (tbl, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(tbl, key) DO UPDATE SET value = excluded.value",
-            )?;
-            let mut del = tx.prepare_cached("DELETE FROM records WHERE tbl = ?1 AND key = ?2")?;
-            let mut del_prefix = tx.prepare_cached(
-                "DELETE FROM records WHERE tbl = ?1 AND key >= ?2 AND key < ?2 || char(1114111)",
-            )?;
-            for op in &batch.ops {
-                match op {
-                    Op::Put(t, k, v) => put.execute(params![t, k, v])?,
-                    Op::Delete(t, k) => del.execute(params![t, k])?,
-                    Op::DeletePrefix(t, p) => del_prefix.execute(params![t, p])?,
-                };
+    }
+
+    /// Queues a batch without waiting for its commit (a no-op in memory mode): the writer
+    /// commits it after everything queued before it. A failure is logged. For writes whose
+    /// caller cannot answer an error anyway (the engine's progress); [`Store::durable`] makes
+    /// them durable before a client is told about them.
+    pub fn apply_later(&self, batch: Batch) {
+        if let Some(w) = &self.writer {
+            if !batch.ops.is_empty() {
+                w.enqueue(batch.ops);
             }
         }
-        tx.commit()?;
-        Ok(())
+    }
+
+    /// Returns once every write queued so far is committed (at once in memory mode, or when
+    /// nothing is pending): committed on this thread if no commit is running.
+    pub fn durable(&self) {
+        if let Some(w) = &self.writer {
+            w.flush();
+        }
     }
 
     /// Every record of a table, in key order (start-up loading).
     pub fn load<T: DeserializeOwned>(&self, table: &str) -> Result<Vec<(String, T)>, StoreError> {
-        let Some(db) = &self.db else {
+        let Some(w) = &self.writer else {
             return Ok(Vec::new());
         };
-        let conn = db.lock().unwrap_or_else(|p| p.into_inner());
+        w.flush();
+        let conn = w.conn();
         let mut stmt =
             conn.prepare("SELECT key, value FROM records WHERE tbl = ?1 ORDER BY key")?;
         let rows = stmt.query_map(params![table], |r| {
@@ -216,8 +266,11 @@ impl Store {
         table: &str,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        let Some(db) = &self.db else { return Ok(None) };
-        let conn = db.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(w) = &self.writer else {
+            return Ok(None);
+        };
+        w.flush();
+        let conn = w.conn();
         let v: Option<Vec<u8>> = conn
             .query_row(
                 "SELECT value FROM records WHERE tbl = ?1 AND key = ?2",
@@ -233,9 +286,8 @@ impl Store {
 
     /// Wipes every record and blob (`/_simfra/reset`).
     pub fn wipe(&self) -> Result<(), StoreError> {
-        if let Some(db) = &self.db {
-            let conn = db.lock().unwrap_or_else(|p| p.into_inner());
-            conn.execute("DELETE FROM records", [])?;
+        if let Some(w) = &self.writer {
+            w.apply(vec![Op::DeleteAll])?;
         }
         if let Ok(entries) = std::fs::read_dir(&self.blob_root) {
             for entry in entries.flatten() {
@@ -272,10 +324,10 @@ mod tests {
             b.put("t", "a/1", &"one")
                 .put("t", "a/2", &"two")
                 .put("t", "b/1", &"three");
-            store.apply(&b).unwrap();
+            store.apply(b).unwrap();
             let mut b = Batch::new();
             b.delete_prefix("t", "a/");
-            store.apply(&b).unwrap();
+            store.apply(b).unwrap();
         }
         let store = Store::open(&dir).unwrap();
         let rows: Vec<(String, String)> = store.load("t").unwrap();
@@ -285,6 +337,76 @@ mod tests {
             Some("three")
         );
         drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_version_1_database_is_brought_up_to_date() {
+        let dir = std::env::temp_dir().join(format!("simfra-store-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        {
+            let conn = Connection::open(dir.join("simfra.db")).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE records (
+                    tbl TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
+                    PRIMARY KEY (tbl, key)
+                 ) WITHOUT ROWID;
+                 INSERT INTO records VALUES ('t', 'a', CAST('\"old\"' AS BLOB));
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        {
+            let store = Store::open(&dir).unwrap();
+            let rows: Vec<(String, String)> = store.load("t").unwrap();
+            assert_eq!(rows, vec![("a".to_string(), "old".to_string())]);
+            let mut b = Batch::new();
+            b.put("t", "a", &"new").put("t", "b", &"two");
+            store.apply(b).unwrap();
+        }
+        let store = Store::open(&dir).unwrap();
+        let rows: Vec<(String, String)> = store.load("t").unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("a".to_string(), "new".to_string()),
+                ("b".to_string(), "two".to_string())
+            ]
+        );
+        let version: i64 = store
+            .writer
+            .as_ref()
+            .unwrap()
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn queued_writes_are_committed_in_order_and_awaited() {
+        let dir = std::env::temp_dir().join(format!("simfra-store-test-{}", uuid::Uuid::new_v4()));
+        {
+            let store = Store::open(&dir).unwrap();
+            for i in 0..100 {
+                let mut b = Batch::new();
+                b.put("t", "k", &i);
+                store.apply_later(b);
+            }
+            // What the router waits for before an answer: the queued writes, committed.
+            store.durable();
+            let conn = store.writer.as_ref().unwrap().conn();
+            let value: Vec<u8> = conn
+                .query_row(
+                    "SELECT value FROM records WHERE tbl = 't' AND key = 'k'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(value, b"99");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -139,7 +139,7 @@ impl State {
         };
         let mut batch = Batch::new();
         batch.put(PROJECTS, store_key(&k), &rec);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.projects.insert(k, rec);
         Ok(())
     }
@@ -157,7 +157,7 @@ impl State {
         };
         let mut batch = Batch::new();
         batch.put(PROJECTS, store_key(&k), &rec);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.projects.insert(k, rec);
         Ok(())
     }
@@ -169,7 +169,7 @@ impl State {
         if inner.projects.contains_key(&k) {
             let mut batch = Batch::new();
             batch.delete(PROJECTS, store_key(&k));
-            self.store.apply(&batch)?;
+            self.store.apply(batch)?;
             inner.projects.remove(&k);
         }
         Ok(())
@@ -182,7 +182,7 @@ impl State {
         let n = inner.counters.get(&k).copied().unwrap_or(0) + 1;
         let mut batch = Batch::new();
         batch.put(COUNTERS, store_key(&k), &n);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.counters.insert(k, n);
         Ok(n)
     }
@@ -248,7 +248,7 @@ impl State {
         };
         let mut batch = Batch::new();
         batch.put(BUILDS, store_key(&k), &rec);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.builds.insert(k, rec);
         Ok(())
     }
@@ -271,7 +271,7 @@ impl State {
         f(&mut changed.build);
         let mut batch = Batch::new();
         batch.put(BUILDS, store_key(&k), &changed);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         *rec = changed;
         Ok(rec.build.clone())
     }
@@ -281,7 +281,7 @@ impl State {
         let k = key(&job.account, &job.region, &job.build_id);
         let mut batch = Batch::new();
         batch.put(JOBS, store_key(&k), job);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         self.write().jobs.insert(k, job.clone());
         Ok(())
     }
@@ -300,7 +300,7 @@ impl State {
         let mut batch = Batch::new();
         batch.delete(BUILDS, store_key(&k));
         batch.delete(JOBS, store_key(&k));
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.builds.remove(&k);
         inner.jobs.remove(&k);
         Ok(true)

@@ -138,7 +138,7 @@ impl State {
         git::init_bare(&dir)?;
         let mut batch = Batch::new();
         batch.put(TABLE, record.store_key(), &record);
-        if let Err(e) = self.store.apply(&batch) {
+        if let Err(e) = self.store.apply(batch) {
             let _ = std::fs::remove_dir_all(&dir);
             return Err(e.into());
         }
@@ -155,7 +155,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.put(TABLE, record.store_key(), record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         repos.insert(k, record.clone());
         Ok(())
     }
@@ -177,7 +177,7 @@ impl State {
         f(&mut record)?;
         let mut batch = Batch::new();
         batch.put(TABLE, record.store_key(), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         repos.insert(k, record.clone());
         Ok(record)
     }
@@ -198,7 +198,7 @@ impl State {
         record.last_modified = Timestamp::now();
         let mut batch = Batch::new();
         batch.put(TABLE, record.store_key(), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         repos.remove(&key(account, region, old));
         repos.insert(key(account, region, new), record);
         Ok(())
@@ -212,7 +212,7 @@ impl State {
         };
         let mut batch = Batch::new();
         batch.delete(TABLE, record.store_key());
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         repos.remove(&key(account, region, name));
         let _ = std::fs::remove_dir_all(self.dir(&record));
         Ok(Some(record))

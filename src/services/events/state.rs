@@ -181,7 +181,7 @@ impl State {
         }
         let mut b = Batch::new();
         b.put(BUSES, key.clone(), &rec);
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.buses.insert(key, rec);
         Ok(())
     }
@@ -208,7 +208,7 @@ impl State {
         for r in &rules {
             b.delete(RULES, r.clone());
         }
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.buses.remove(&key);
         for r in &rules {
             inner.rules.remove(r);
@@ -287,7 +287,7 @@ impl State {
         let mut b = Batch::new();
         b.put(RULES, key.clone(), r);
         let mut inner = self.write();
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         let entry = Arc::new(entry);
         inner.rules.insert(key, entry.clone());
         inner.reindex(&bkey);
@@ -314,7 +314,7 @@ impl State {
         let entry = Arc::new(RuleEntry::new(record)?);
         let mut b = Batch::new();
         b.put(RULES, key.clone(), &entry.record);
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.rules.insert(key, entry.clone());
         inner.reindex(&bus_key(account, region, bus));
         Ok(entry)
@@ -340,7 +340,7 @@ impl State {
         }
         let mut b = Batch::new();
         b.delete(RULES, key.clone());
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.rules.remove(&key);
         inner.reindex(&bus_key(account, region, bus));
         Ok(true)
@@ -359,7 +359,7 @@ impl State {
             if record.tags != before {
                 let mut b = Batch::new();
                 b.put(RULES, key.clone(), &record);
-                self.store.apply(&b)?;
+                self.store.apply(b)?;
                 let bkey = bus_key(&record.account, &record.region, &record.bus);
                 inner.rules.insert(key, Arc::new(RuleEntry::new(record)?));
                 inner.reindex(&bkey);
@@ -372,7 +372,7 @@ impl State {
             if bus.tags != before {
                 let mut b = Batch::new();
                 b.put(BUSES, key.clone(), &*bus);
-                self.store.apply(&b)?;
+                self.store.apply(b)?;
             }
             return Ok(out);
         }
@@ -423,7 +423,7 @@ impl State {
         }
         let mut b = Batch::new();
         b.put(CONNECTIONS, key.clone(), &rec);
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.connections.insert(key, rec);
         Ok(())
     }
@@ -443,7 +443,7 @@ impl State {
         };
         let mut b = Batch::new();
         b.delete(CONNECTIONS, key.clone());
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.connections.remove(&key);
         Ok(rec)
     }
@@ -490,7 +490,7 @@ impl State {
         }
         let mut b = Batch::new();
         b.put(DESTINATIONS, key.clone(), &rec);
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.destinations.insert(key, rec);
         Ok(())
     }
@@ -503,7 +503,7 @@ impl State {
         }
         let mut b = Batch::new();
         b.delete(DESTINATIONS, key.clone());
-        self.store.apply(&b)?;
+        self.store.apply(b)?;
         inner.destinations.remove(&key);
         Ok(())
     }

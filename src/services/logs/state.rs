@@ -178,7 +178,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.put(GROUPS, record.id.clone(), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         let streams = BTreeMap::new();
         groups.insert(k, Group { record, streams });
         Ok(())
@@ -220,7 +220,7 @@ impl State {
         f(&mut record)?;
         let mut batch = Batch::new();
         batch.put(GROUPS, record.id.clone(), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         g.record = record.clone();
         Ok(record)
     }
@@ -239,7 +239,7 @@ impl State {
             for s in g.streams.values() {
                 batch.delete(STREAMS, s.record.id.clone());
             }
-            self.store.apply(&batch)?;
+            self.store.apply(batch)?;
             groups.remove(&k)
         };
         for s in removed.into_iter().flat_map(|g| g.streams.into_values()) {
@@ -266,7 +266,7 @@ impl State {
         let stream = self.new_stream(&g.record, name, now);
         let mut batch = Batch::new();
         batch.put(STREAMS, stream.record.id.clone(), &stream.record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         g.streams.insert(name.to_string(), Arc::new(stream));
         Ok(())
     }
@@ -318,7 +318,7 @@ impl State {
             }
             let mut batch = Batch::new();
             batch.delete(STREAMS, s.record.id.clone());
-            self.store.apply(&batch)?;
+            self.store.apply(batch)?;
             g.streams.remove(name)
         };
         if let Some(s) = removed {
@@ -368,7 +368,7 @@ impl State {
         };
         let stream = Arc::new(self.new_stream(record, name, now));
         batch.put(STREAMS, stream.record.id.clone(), &stream.record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         if let Some(record) = new_group {
             let streams = BTreeMap::new();
             groups.insert(k.clone(), Group { record, streams });

@@ -92,7 +92,7 @@ impl ObjectStore {
             .ok_or_else(|| S3Error::no_such_bucket(bucket))?;
         let mut batch = Batch::new();
         batch.put(T_UPLOADS, upload_row(bucket, &record.upload_id), &record);
-        self.apply(&batch)?;
+        self.apply(batch)?;
         b.uploads.insert(
             record.upload_id.clone(),
             UploadState {
@@ -159,7 +159,7 @@ impl ObjectStore {
                 .ok_or_else(|| S3Error::no_such_upload(upload_id))?;
             let mut batch = Batch::new();
             batch.put(T_PARTS, part_row(bucket, upload_id, part_number), &part);
-            self.apply(&batch)?;
+            self.apply(batch)?;
             Ok(u.parts.insert(part_number, part.clone()))
         })();
         match stored {
@@ -190,7 +190,7 @@ impl ObjectStore {
         batch
             .delete(T_UPLOADS, upload_row(bucket, upload_id))
             .delete_prefix(T_PARTS, parts_prefix(bucket, upload_id));
-        self.apply(&batch)?;
+        self.apply(batch)?;
         let removed = b.uploads.remove(upload_id);
         drop(state);
         for p in removed.into_iter().flat_map(|u| u.parts.into_values()) {

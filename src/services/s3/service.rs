@@ -179,7 +179,7 @@ impl ObjectStore {
         self.inner.state.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(super) fn apply(&self, batch: &Batch) -> Result<(), S3Error> {
+    pub(super) fn apply(&self, batch: Batch) -> Result<(), S3Error> {
         Ok(self.inner.store.apply(batch)?)
     }
 
@@ -226,7 +226,7 @@ impl ObjectStore {
         };
         let mut batch = Batch::new();
         batch.put(T_BUCKETS, name, &record);
-        self.apply(&batch)?;
+        self.apply(batch)?;
         state
             .buckets
             .insert(name.to_string(), BucketState::new(record));
@@ -274,7 +274,7 @@ impl ObjectStore {
             .delete_prefix(T_OBJECTS, prefix.clone())
             .delete_prefix(T_UPLOADS, prefix.clone())
             .delete_prefix(T_PARTS, prefix);
-        self.apply(&batch)?;
+        self.apply(batch)?;
         state.buckets.remove(name);
         drop(state);
         for id in part_blobs {
@@ -298,7 +298,7 @@ impl ObjectStore {
         change(&mut record)?;
         let mut batch = Batch::new();
         batch.put(T_BUCKETS, name, &record);
-        self.apply(&batch)?;
+        self.apply(batch)?;
         b.record = record.clone();
         Ok(record)
     }
@@ -440,7 +440,7 @@ impl ObjectStore {
             batch.delete(T_OBJECTS, object_row(bucket, r.seq));
             unlink.extend(r.blob.clone());
         }
-        self.apply(&batch)?;
+        self.apply(batch)?;
         if let Some(id) = upload_id {
             b.uploads.remove(id);
         }
@@ -575,7 +575,7 @@ impl ObjectStore {
                 (outcome, replaced, Some(marker))
             }
         };
-        self.apply(&batch)?;
+        self.apply(batch)?;
         let mut events = Vec::new();
         let region = b.record.region.clone();
         match &marker {
@@ -620,7 +620,7 @@ impl ObjectStore {
         v.tags = tags;
         let mut batch = Batch::new();
         batch.put(T_OBJECTS, object_row(bucket, v.seq), &v);
-        self.apply(&batch)?;
+        self.apply(batch)?;
         b.replace(v.clone());
         Ok(v)
     }

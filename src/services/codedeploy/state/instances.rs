@@ -50,7 +50,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.put(INSTANCES, store_key(&rec.account, &rec.region, &name), &rec);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.instances.insert(k, rec);
         Ok(())
     }
@@ -88,7 +88,7 @@ impl State {
         changed.info.instance_name = name.to_string();
         let mut batch = Batch::new();
         batch.put(INSTANCES, store_key(account, region, name), &changed);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         *rec = changed;
         Ok(rec.clone())
     }

@@ -265,7 +265,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.put(DEPLOYMENTS, store_key(account, region, id), &changed);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         *rec = changed;
         Ok(rec.clone())
     }
@@ -336,7 +336,7 @@ impl State {
             batch.put(REVISIONS, revision_store_key(&r), &r);
             new_revision = Some((rk, r));
         }
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.last_create = created;
         if let Some((gk, g)) = new_group {
             inner.groups.insert(gk, g);
@@ -401,7 +401,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.put(GROUPS, store_key(account, region, group_id), &changed);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         *g = changed;
         Ok(())
     }

@@ -52,7 +52,7 @@ impl State {
             store_key(&rec.account, &rec.region, &rec.info.application_id),
             &rec,
         );
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.apps.insert(k, rec);
         Ok(())
     }
@@ -80,7 +80,7 @@ impl State {
             store_key(account, region, &changed.info.application_id),
             &changed,
         );
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         *rec = changed;
         Ok(rec.clone())
     }
@@ -128,7 +128,7 @@ impl State {
                 groups.push((k.clone(), g));
             }
         }
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.apps.remove(&old_k);
         inner.apps.insert(new_k, app);
         for (k, g) in groups {
@@ -163,7 +163,7 @@ impl State {
             })
             .collect();
         batch.delete_prefix(REVISIONS, format!("{account}/{region}/{app_id}/"));
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.apps.remove(&k);
         for g in groups {
             inner.groups.remove(&g);
@@ -214,7 +214,7 @@ impl State {
             store_key(&rec.account, &rec.region, &rec.info.deployment_group_id),
             &rec,
         );
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         let k = app_key(
             &rec.account,
             &rec.region,
@@ -241,7 +241,7 @@ impl State {
             store_key(&rec.account, &rec.region, &rec.info.deployment_group_id),
             &rec,
         );
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.groups.remove(&old_k);
         let k = app_key(
             &rec.account,
@@ -271,7 +271,7 @@ impl State {
             GROUPS,
             store_key(account, region, &g.info.deployment_group_id),
         );
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.groups.remove(&k);
         Ok(true)
     }
@@ -307,7 +307,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.put(CONFIGS, store_key(&rec.account, &rec.region, &name), &rec);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.configs.insert(k, rec);
         Ok(())
     }
@@ -329,7 +329,7 @@ impl State {
         changed.info.deployment_config_name = name.to_string();
         let mut batch = Batch::new();
         batch.put(CONFIGS, store_key(account, region, name), &changed);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         *rec = changed;
         Ok(rec.clone())
     }
@@ -361,7 +361,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.delete(CONFIGS, store_key(account, region, name));
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.configs.remove(&k);
         Ok(())
     }
@@ -421,7 +421,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.put(REVISIONS, revision_store_key(&rec), &rec);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         inner.revisions.insert(k, rec);
         Ok(())
     }

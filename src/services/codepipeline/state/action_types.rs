@@ -153,7 +153,7 @@ impl State {
         };
         let mut batch = Batch::new();
         batch.put(CUSTOM_ACTION_TYPES, key(account, region, &k), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         let out = (record.action_type.clone(), record.tags.clone());
         self.write()
             .region_mut(account, region)
@@ -187,7 +187,7 @@ impl State {
         record.deleted = true;
         let mut batch = Batch::new();
         batch.put(CUSTOM_ACTION_TYPES, key(account, region, &k), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         self.write()
             .region_mut(account, region)
             .custom_types
@@ -262,7 +262,7 @@ impl State {
         };
         let mut batch = Batch::new();
         batch.put(ACTION_TYPE_DECLARATIONS, key(account, region, &k), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         self.write()
             .region_mut(account, region)
             .declarations

@@ -113,7 +113,7 @@ impl State {
                     declaration: &entry.stored,
                 },
             );
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         let created = CreatedPipeline {
             stored: entry.stored.clone(),
             shown: entry.shown.clone(),
@@ -184,7 +184,7 @@ impl State {
                     declaration: &entry.stored,
                 },
             );
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         let mut data = self.write();
         if let Some(p) = data
             .region_mut(account, region)
@@ -212,7 +212,7 @@ impl State {
         batch
             .delete(PIPELINES, key(account, region, name))
             .delete_prefix(PIPELINE_VERSIONS, key(account, region, &format!("{name}/")));
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         self.write()
             .region_mut(account, region)
             .pipelines

@@ -58,7 +58,7 @@ impl State {
                 };
                 record.tags = change(&record.tags)?;
                 batch.put(PIPELINES, key(a, r, name), &record);
-                self.store.apply(&batch)?;
+                self.store.apply(batch)?;
                 if let Some(p) = self.write().region_mut(a, r).pipelines.get_mut(name) {
                     p.record = record;
                 }
@@ -79,7 +79,7 @@ impl State {
                 };
                 record.tags = change(&record.tags)?;
                 batch.put(CUSTOM_ACTION_TYPES, key(a, r, &k), &record);
-                self.store.apply(&batch)?;
+                self.store.apply(batch)?;
                 self.write().region_mut(a, r).custom_types.insert(k, record);
             }
             Resource::Webhook(name) => {
@@ -92,7 +92,7 @@ impl State {
                 };
                 record.tags = change(&record.tags)?;
                 batch.put(WEBHOOKS, key(a, r, name), &record);
-                self.store.apply(&batch)?;
+                self.store.apply(batch)?;
                 self.write()
                     .region_mut(a, r)
                     .webhooks

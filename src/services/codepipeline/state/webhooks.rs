@@ -136,7 +136,7 @@ impl State {
         let name = record.definition.name.clone();
         let mut batch = Batch::new();
         batch.put(WEBHOOKS, key(account, region, &name), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         let item = record.item();
         self.write()
             .region_mut(account, region)
@@ -180,7 +180,7 @@ impl State {
         }
         let mut batch = Batch::new();
         batch.delete(WEBHOOKS, key(account, region, name));
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         self.write()
             .region_mut(account, region)
             .webhooks
@@ -211,7 +211,7 @@ impl State {
         record.registered = registered;
         let mut batch = Batch::new();
         batch.put(WEBHOOKS, key(account, region, name), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         self.write()
             .region_mut(account, region)
             .webhooks
@@ -240,7 +240,7 @@ impl State {
         record.last_triggered = Some(Timestamp::now());
         let mut batch = Batch::new();
         batch.put(WEBHOOKS, key(account, region, name), &record);
-        self.store.apply(&batch)?;
+        self.store.apply(batch)?;
         self.write()
             .region_mut(account, region)
             .webhooks

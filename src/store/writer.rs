@@ -1,0 +1,270 @@
+//! Group commit: every batch queued while a transaction is being written goes into the next
+//! one, so a burst of N writes costs one commit, not N.
+//!
+//! Whoever needs the queue committed (a caller of `apply`, an answer waiting for `flush`)
+//! commits it on its own thread unless a commit is already running, in which case it waits
+//! for that one and, if its batch was not in it, commits the rest. Batches nobody waits for
+//! (the engine's progress) are committed by a background thread, which gathers what arrives
+//! within a short window first.
+//!
+//! Order is the queue's: a batch is committed with or after every batch queued before it.
+//! A transaction that fails is rolled back and its batches are written one by one, so that
+//! each waiting caller gets its own batch's outcome.
+
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{params, Connection};
+
+use super::{Op, StoreError};
+
+/// How long the background thread lets writes nobody waits for gather: the engine's
+/// progress arrives one small write at a time, and one transaction for all that arrives in
+/// this window costs a fraction of one per write.
+const GATHER: Duration = Duration::from_millis(2);
+
+/// Past this many queued batches, a batch queued without waiting is committed at once: the
+/// queue cannot outgrow the disk.
+const QUEUE_LIMIT: usize = 4096;
+
+pub(super) struct Writer {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    conn: Mutex<Connection>,
+    queue: Mutex<Queue>,
+    /// Wakes the background thread (writes queued, or closing).
+    work: Condvar,
+    /// Wakes those waiting for a running commit.
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    items: Vec<Item>,
+    /// The sequence number of the last queued batch.
+    queued: u64,
+    /// The sequence number of the last batch whose transaction ended.
+    committed: u64,
+    /// A commit is running (its batches are out of `items`).
+    committing: bool,
+    closed: bool,
+}
+
+struct Item {
+    ops: Vec<Op>,
+    /// The caller waiting for this batch's outcome, if any.
+    reply: Option<mpsc::SyncSender<Result<(), StoreError>>>,
+}
+
+impl Writer {
+    pub(super) fn start(conn: Connection) -> std::io::Result<Writer> {
+        let shared = Arc::new(Shared {
+            conn: Mutex::new(conn),
+            queue: Mutex::new(Queue::default()),
+            work: Condvar::new(),
+            done: Condvar::new(),
+        });
+        let thread = std::thread::Builder::new()
+            .name("simfra-store".into())
+            .spawn({
+                let shared = shared.clone();
+                move || shared.background()
+            })?;
+        Ok(Writer {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues `ops` and returns once the transaction holding them ended, with its outcome.
+    pub(super) fn apply(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let (seq, _) = self.shared.push(ops, Some(tx));
+        self.shared.commit_through(seq);
+        rx.recv().unwrap_or(Err(StoreError::WriterGone))
+    }
+
+    /// Queues `ops` without waiting for their commit.
+    pub(super) fn enqueue(&self, ops: Vec<Op>) {
+        let (seq, queued) = self.shared.push(ops, None);
+        if queued >= QUEUE_LIMIT {
+            self.shared.commit_through(seq);
+        }
+    }
+
+    /// Returns once everything queued so far is committed (at once if it is).
+    pub(super) fn flush(&self) {
+        let target = self.shared.lock_queue().queued;
+        self.shared.commit_through(target);
+    }
+
+    /// The connection, for reads (start-up loading).
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.shared.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for Writer {
+    /// Commits what is still queued, then stops the background thread.
+    fn drop(&mut self) {
+        self.flush();
+        self.shared.lock_queue().closed = true;
+        self.shared.work.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    fn lock_queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a batch; returns its sequence number and how many batches are queued.
+    fn push(
+        &self,
+        ops: Vec<Op>,
+        reply: Option<mpsc::SyncSender<Result<(), StoreError>>>,
+    ) -> (u64, usize) {
+        let mut queue = self.lock_queue();
+        queue.queued += 1;
+        let seq = queue.queued;
+        let was_empty = queue.items.is_empty();
+        queue.items.push(Item { ops, reply });
+        let queued = queue.items.len();
+        drop(queue);
+        // The background thread sleeps until a write arrives: only the first one wakes it.
+        if was_empty {
+            self.work.notify_one();
+        }
+        (seq, queued)
+    }
+
+    /// Returns once batch `seq` and all before it are committed: commits the queue on this
+    /// thread, or waits for the commit that is running.
+    fn commit_through(&self, seq: u64) {
+        let mut queue = self.lock_queue();
+        loop {
+            if queue.committed >= seq {
+                return;
+            }
+            if queue.committing {
+                queue = self.done.wait(queue).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            queue = self.commit_queued(queue);
+        }
+    }
+
+    /// Commits every queued batch (the queue lock is released meanwhile).
+    fn commit_queued<'a>(&'a self, mut queue: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
+        let items = std::mem::take(&mut queue.items);
+        let last = queue.queued;
+        queue.committing = true;
+        drop(queue);
+        {
+            let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            match commit(&mut conn, &items) {
+                Ok(()) => {
+                    for item in items {
+                        answer(item, Ok(()));
+                    }
+                }
+                Err(e) if items.len() == 1 => {
+                    if let Some(item) = items.into_iter().next() {
+                        answer(item, Err(e));
+                    }
+                }
+                // One batch spoiled the transaction: each is written alone, and each caller
+                // hears about its own.
+                Err(_) => {
+                    for item in items {
+                        let outcome = commit(&mut conn, std::slice::from_ref(&item));
+                        answer(item, outcome);
+                    }
+                }
+            }
+        }
+        let mut queue = self.lock_queue();
+        queue.committing = false;
+        queue.committed = queue.committed.max(last);
+        self.done.notify_all();
+        queue
+    }
+
+    /// The background thread: commits writes nobody waits for, a short while after the
+    /// first of them arrived.
+    fn background(&self) {
+        let mut queue = self.lock_queue();
+        loop {
+            while queue.items.is_empty() && !queue.closed {
+                queue = self.work.wait(queue).unwrap_or_else(|p| p.into_inner());
+            }
+            if queue.closed && queue.items.is_empty() {
+                return;
+            }
+            if !queue.closed {
+                queue = self
+                    .work
+                    .wait_timeout(queue, GATHER)
+                    .map(|(q, _)| q)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
+            if queue.items.is_empty() {
+                continue;
+            }
+            if queue.committing {
+                // Someone else commits: what they leave is picked up on the next round.
+                queue = self.done.wait(queue).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            queue = self.commit_queued(queue);
+        }
+    }
+}
+
+fn answer(item: Item, outcome: Result<(), StoreError>) {
+    match item.reply {
+        Some(reply) => {
+            let _ = reply.send(outcome);
+        }
+        None => {
+            if let Err(e) = outcome {
+                tracing::error!("could not persist a queued write: {e}");
+            }
+        }
+    }
+}
+
+/// Applies the items' operations in one transaction.
+fn commit(conn: &mut Connection, items: &[Item]) -> Result<(), StoreError> {
+    if items.iter().all(|i| i.ops.is_empty()) {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    {
+        let mut put = tx.prepare_cached(
+            "INSERT INTO records (tbl, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT(tbl, key) DO UPDATE SET value = excluded.value",
+        )?;
+        let mut del = tx.prepare_cached("DELETE FROM records WHERE tbl = ?1 AND key = ?2")?;
+        let mut del_prefix = tx.prepare_cached(
+            "DELETE FROM records WHERE tbl = ?1 AND key >= ?2 AND key < ?2 || char(1114111)",
+        )?;
+        for op in items.iter().flat_map(|i| &i.ops) {
+            match op {
+                Op::Put(t, k, v) => put.execute(params![t, k, v])?,
+                Op::Delete(t, k) => del.execute(params![t, k])?,
+                Op::DeletePrefix(t, p) => del_prefix.execute(params![t, p])?,
+                Op::DeleteAll => tx.execute("DELETE FROM records", [])?,
+            };
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
