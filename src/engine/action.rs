@@ -12,6 +12,7 @@ use super::events;
 use super::messages::*;
 use super::providers::{ActionJob, Reporter, RunningAction};
 use super::records::{ActionRecord, ArtifactLocation, ErrorDetails};
+use super::small_map::SmallMap;
 use super::status::ActionExecutionStatus;
 use super::Shared;
 use crate::clock::Timestamp;
@@ -104,7 +105,7 @@ impl ActionActor {
                 key: artifact_key(&job.key.name, name),
             })
             .collect();
-        job.configuration = resolved.clone();
+        job.configuration = resolved.to_btree();
         job.input_artifacts = input_artifacts.clone();
         job.output_artifacts = output_artifacts.clone();
         let record = ActionRecord {
@@ -129,7 +130,7 @@ impl ActionActor {
             configuration: spec.configuration.clone(),
             // Kept only when it differs from the declared one (see `ActionRecord::resolved`).
             resolved_configuration: if resolved == spec.configuration {
-                BTreeMap::new()
+                SmallMap::default()
             } else {
                 resolved
             },
@@ -168,7 +169,7 @@ impl ActionActor {
         record: ActionRecord,
     ) -> Self {
         job.action_execution_id = record.id.clone();
-        job.configuration = record.resolved().clone();
+        job.configuration = record.resolved().to_btree();
         job.input_artifacts = record.input_artifacts.clone();
         job.resume_token = record.token.clone();
         ActionActor {

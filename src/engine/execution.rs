@@ -245,16 +245,14 @@ impl ExecutionActor {
             |r| {
                 r.stage = Some(stage.clone());
                 r.waiting = false;
-                let run = r.stages.entry(stage.clone()).or_insert_with(|| {
-                    Box::new(StageRun {
-                        status: StageExecutionStatus::InProgress,
-                        started: now,
-                        updated: now,
-                        manual_retries: 0,
-                        auto_retries: 0,
-                        latest_retry_trigger: None,
-                        conditions: BTreeMap::new(),
-                    })
+                let run = r.stages.get_or_insert_with(&stage, || StageRun {
+                    status: StageExecutionStatus::InProgress,
+                    started: now,
+                    updated: now,
+                    manual_retries: 0,
+                    auto_retries: 0,
+                    latest_retry_trigger: None,
+                    conditions: BTreeMap::new(),
                 });
                 run.status = StageExecutionStatus::InProgress;
                 run.updated = now;
@@ -698,7 +696,7 @@ pub fn new_record(
         // write when the actor asks to enter.
         stage: spec.stages.first().map(|s| s.name.clone()),
         waiting: true,
-        stages: BTreeMap::new(),
+        stages: Default::default(),
         error_details: None,
         client_request_token,
         source_overrides,

@@ -132,8 +132,9 @@ pub struct ExecutionRecord {
     /// The stage the execution is in, or waits to enter (with `waiting`).
     pub stage: Option<String>,
     pub waiting: bool,
-    /// Boxed: a map node has room for eleven entries, and most executions run two or three.
-    pub stages: BTreeMap<String, Box<StageRun>>,
+    /// A sorted list (a map node would have room for eleven entries; most executions run two
+    /// or three stages).
+    pub stages: SmallMap<StageRun>,
     pub error_details: Option<ErrorDetails>,
     pub client_request_token: Option<String>,
     /// Source revisions pinned at start: action name -> (revision type, value).
@@ -170,9 +171,9 @@ pub struct ActionRecord {
     pub percent_complete: Option<i64>,
     pub error_details: Option<ErrorDetails>,
     pub action_type: ActionTypeSpec,
-    pub configuration: BTreeMap<String, String>,
+    pub configuration: SmallMap<String>,
     /// Empty when it equals `configuration` (nothing to resolve): read it with `resolved`.
-    pub resolved_configuration: BTreeMap<String, String>,
+    pub resolved_configuration: SmallMap<String>,
     pub role_arn: Option<String>,
     pub region: String,
     pub namespace: Option<String>,
@@ -184,7 +185,7 @@ pub struct ActionRecord {
 
 impl ActionRecord {
     /// The configuration the action ran with, its `#{...}` references resolved.
-    pub fn resolved(&self) -> &BTreeMap<String, String> {
+    pub fn resolved(&self) -> &SmallMap<String> {
         if self.resolved_configuration.is_empty() {
             &self.configuration
         } else {
@@ -217,8 +218,8 @@ pub struct RuleRecord {
     pub external_execution_url: Option<String>,
     pub error_details: Option<ErrorDetails>,
     pub rule_type: ActionTypeSpec,
-    pub configuration: BTreeMap<String, String>,
-    pub resolved_configuration: BTreeMap<String, String>,
+    pub configuration: SmallMap<String>,
+    pub resolved_configuration: SmallMap<String>,
     pub role_arn: Option<String>,
     pub region: String,
     pub input_artifacts: Vec<ArtifactLocation>,

@@ -1,8 +1,7 @@
 //! What the engine needs to know of a pipeline declaration. The CodePipeline service converts
 //! its (validated) declaration into this; the engine never sees wire types.
 
-use std::collections::BTreeMap;
-
+use super::small_map::SmallMap;
 use serde::{Deserialize, Serialize};
 
 /// A pipeline, identified by account, region and name.
@@ -128,7 +127,7 @@ pub struct RuleSpec {
     pub name: String,
     /// Category `Rule`, owner `AWS`, the provider and version `1`.
     pub rule_type: ActionTypeSpec,
-    pub configuration: BTreeMap<String, String>,
+    pub configuration: SmallMap<String>,
     #[serde(default)]
     pub commands: Vec<String>,
     #[serde(default)]
@@ -151,7 +150,7 @@ pub struct ActionSpec {
     pub name: String,
     pub action_type: ActionTypeSpec,
     pub run_order: u32,
-    pub configuration: BTreeMap<String, String>,
+    pub configuration: SmallMap<String>,
     pub input_artifacts: Vec<String>,
     pub output_artifacts: Vec<String>,
     pub namespace: Option<String>,

@@ -140,7 +140,7 @@ impl StageActor {
             action_execution_id: uuid::Uuid::new_v4().to_string(),
             stage: self.start.spec.name.clone(),
             action: spec.clone(),
-            configuration: spec.configuration.clone(),
+            configuration: spec.configuration.to_btree(),
             input_artifacts: Vec::new(),
             output_artifacts: Vec::new(),
             artifact_bucket: self.start.artifact_bucket.clone(),

@@ -54,7 +54,7 @@ pub(super) fn action(name: &str, provider: &str, run_order: u32) -> ActionSpec {
             version: "1".into(),
         },
         run_order,
-        configuration: BTreeMap::new(),
+        configuration: Default::default(),
         input_artifacts: vec![],
         output_artifacts: vec![],
         namespace: None,

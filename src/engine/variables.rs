@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::small_map::SmallMap;
+
 /// Everything a reference may name, by namespace.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
@@ -74,10 +76,7 @@ pub fn resolve_value(value: &str, scope: &Scope) -> Result<String, String> {
 }
 
 /// Resolves a whole configuration map.
-pub fn resolve(
-    config: &BTreeMap<String, String>,
-    scope: &Scope,
-) -> Result<BTreeMap<String, String>, String> {
+pub fn resolve(config: &SmallMap<String>, scope: &Scope) -> Result<SmallMap<String>, String> {
     config
         .iter()
         .map(|(k, v)| resolve_value(v, scope).map(|r| (k.clone(), r)))

@@ -13,8 +13,7 @@
 //! - `LambdaInvoke`, `CloudWatchAlarm`: simfra does not run these yet; the rule fails and says
 //!   so (the condition then engages as for any failed rule).
 
-use std::collections::BTreeMap;
-
+use crate::engine::small_map::SmallMap;
 use chrono::{DateTime, Utc};
 
 use super::cron::Schedule;
@@ -56,8 +55,8 @@ fn config_error(message: String) -> Verdict {
 /// Evaluates a rule of `provider` with its declared and resolved configuration at `now`.
 pub fn evaluate(
     provider: &str,
-    declared: &BTreeMap<String, String>,
-    resolved: &BTreeMap<String, String>,
+    declared: &SmallMap<String>,
+    resolved: &SmallMap<String>,
     now: DateTime<Utc>,
 ) -> Verdict {
     match provider {
@@ -73,10 +72,7 @@ pub fn evaluate(
     }
 }
 
-fn variable_check(
-    declared: &BTreeMap<String, String>,
-    resolved: &BTreeMap<String, String>,
-) -> Verdict {
+fn variable_check(declared: &SmallMap<String>, resolved: &SmallMap<String>) -> Verdict {
     let get = |k: &str| resolved.get(k).map(String::as_str);
     let (Some(variable), Some(value), Some(operator)) =
         (get("Variable"), get("Value"), get("Operator"))
@@ -119,7 +115,7 @@ fn variable_check(
     }
 }
 
-fn deployment_window(resolved: &BTreeMap<String, String>, now: DateTime<Utc>) -> Verdict {
+fn deployment_window(resolved: &SmallMap<String>, now: DateTime<Utc>) -> Verdict {
     let Some(cron) = resolved.get("Cron") else {
         return config_error("A DeploymentWindow rule needs Cron in its configuration".into());
     };
@@ -164,7 +160,7 @@ mod tests {
     use chrono::TimeZone;
 
     fn check(variable: &str, operator: &str, value: &str) -> Verdict {
-        let declared: BTreeMap<String, String> = [
+        let declared: SmallMap<String> = [
             ("Variable".to_string(), "#{Src.Branch}".to_string()),
             ("Operator".to_string(), operator.to_string()),
             ("Value".to_string(), value.to_string()),
@@ -215,9 +211,8 @@ mod tests {
 
     #[test]
     fn deployment_windows_wait_or_fail() {
-        let config = |cron: &str| -> BTreeMap<String, String> {
-            [("Cron".to_string(), cron.to_string())].into()
-        };
+        let config =
+            |cron: &str| -> SmallMap<String> { [("Cron".to_string(), cron.to_string())].into() };
         let now = Utc.with_ymd_and_hms(2026, 3, 7, 12, 0, 0).unwrap();
         let c = config("0 0 9-17 ? * MON-FRI *");
         match evaluate("DeploymentWindow", &c, &c, now) {
@@ -244,7 +239,7 @@ mod tests {
     #[test]
     fn providers_simfra_does_not_run_fail_and_say_so() {
         for p in ["LambdaInvoke", "CloudWatchAlarm"] {
-            let v = evaluate(p, &BTreeMap::new(), &BTreeMap::new(), Utc::now());
+            let v = evaluate(p, &SmallMap::default(), &SmallMap::default(), Utc::now());
             let Verdict::Failed { summary, error } = v else {
                 panic!("{p}")
             };

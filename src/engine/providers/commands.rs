@@ -188,7 +188,7 @@ mod tests {
                     version: "1".into(),
                 },
                 run_order: 1,
-                configuration: BTreeMap::new(),
+                configuration: Default::default(),
                 input_artifacts: vec!["In".into(), "Extra".into()],
                 output_artifacts: vec!["Out".into()],
                 namespace: None,

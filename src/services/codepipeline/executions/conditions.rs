@@ -238,8 +238,8 @@ pub fn rule_execution_detail(r: &RuleRecord) -> RuleExecutionDetail {
                 provider: r.rule_type.provider.clone(),
                 version: r.rule_type.version.clone(),
             },
-            configuration: r.configuration.clone(),
-            resolved_configuration: r.resolved_configuration.clone(),
+            configuration: r.configuration.to_btree(),
+            resolved_configuration: r.resolved_configuration.to_btree(),
             role_arn: r.role_arn.clone(),
             region: r.region.clone(),
             input_artifacts: r

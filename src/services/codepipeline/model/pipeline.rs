@@ -73,8 +73,9 @@ aws_enum!(GitPullRequestEventType {
     Closed = "CLOSED",
 });
 
-/// Action configuration (`ActionConfigurationMap`, `RuleConfigurationMap`).
-pub type Configuration = BTreeMap<String, String>;
+/// Action configuration (`ActionConfigurationMap`, `RuleConfigurationMap`): a sorted list
+/// with a map's JSON, since a map node has room for eleven entries and most actions set three.
+pub type Configuration = crate::engine::small_map::SmallMap<String>;
 
 /// A pipeline: its stages, artifact store(s), mode, type, variables and triggers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@
 //! This module owns the patterns of the model (written as character classes or small
 //! matchers, no regex engine) and the helpers every validator shares.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use crate::protocol::validate::{member, CharClass, Violations};
 
@@ -141,7 +141,7 @@ fn java_map<'a>(entries: impl Iterator<Item = (&'a String, &'a String)>) -> Stri
 pub fn string_map(
     v: &mut Violations,
     path: &str,
-    map: &BTreeMap<String, String>,
+    map: &super::model::Configuration,
     key: (usize, usize),
     value: (usize, usize),
 ) {

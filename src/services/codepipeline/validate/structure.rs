@@ -9,7 +9,7 @@
 //! here, and the exception chosen for each inferred rule is recorded beside it (section 12,
 //! items 2, 4, 9 and 11).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::region_label;
 use super::stages::{check_stages, stage_rules, uses_rollback};
@@ -452,7 +452,7 @@ fn check_action(a: &ActionDeclaration, s: &StageDeclaration, cx: &Context) -> Re
         )));
     }
 
-    let empty = BTreeMap::new();
+    let empty = Default::default();
     let config = a.configuration.as_ref().unwrap_or(&empty);
     for prop in rules.properties.iter().filter(|p| p.required) {
         if !config.contains_key(&prop.name) {
@@ -597,7 +597,7 @@ pub fn apply_defaults(p: &mut PipelineDeclaration, version: i64, pipeline_type: 
     for s in &mut p.stages {
         for a in &mut s.actions {
             a.run_order.get_or_insert(1);
-            a.configuration.get_or_insert_with(BTreeMap::new);
+            a.configuration.get_or_insert_with(Default::default);
         }
     }
 }
