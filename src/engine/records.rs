@@ -356,6 +356,11 @@ impl Records {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Returns once every write queued so far is committed (`Store::durable`).
+    pub fn durable(&self) {
+        self.store.durable();
+    }
+
     pub fn spec(&self, key: &PipelineKey, version: i64) -> Option<Arc<PipelineSpec>> {
         self.read().specs.get(&(key.clone(), version)).cloned()
     }

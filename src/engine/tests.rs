@@ -120,7 +120,8 @@ pub(super) async fn start(engine: &Engine, spec: &Arc<PipelineSpec>) -> String {
 }
 
 /// Waits until `f` holds for the records: woken by events, and re-checked every few
-/// milliseconds for changes that publish none (queues in front of stages).
+/// milliseconds for changes that publish none (queues in front of stages). What was seen is
+/// then made durable, as the router does before it answers a client.
 pub(super) async fn until(engine: &Engine, what: &str, f: impl Fn(&Records) -> bool) {
     let mut rx = engine.bus().subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -130,6 +131,7 @@ pub(super) async fn until(engine: &Engine, what: &str, f: impl Fn(&Records) -> b
         }
         let _ = tokio::time::timeout(Duration::from_millis(5), rx.recv()).await;
     }
+    engine.durable();
 }
 
 pub(super) fn status(engine: &Engine, id: &str) -> PipelineExecutionStatus {

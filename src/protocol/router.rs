@@ -114,6 +114,11 @@ impl Router {
         for s in &self.services {
             s.shutdown();
         }
+        // The data directory is released for the next server, even if some service's thread
+        // outlives this one.
+        if let Some(store) = &self.store {
+            store.close();
+        }
     }
 
     pub fn services(&self) -> &[Arc<dyn ServiceHandle>] {

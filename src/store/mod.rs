@@ -85,6 +85,8 @@ pub enum StoreError {
     },
     #[error("the store's writer thread has stopped")]
     WriterGone,
+    #[error("the store is closed (the server is stopping)")]
+    Closed,
     #[error("the data directory holds schema version {found}, newer than this simfra knows ({known}); use a newer simfra or another SIMFRA_DATA_DIR")]
     NewerSchema { found: i64, known: i64 },
 }
@@ -240,13 +242,24 @@ impl Store {
         }
     }
 
+    /// Commits what is queued and closes the database, releasing the data directory (a
+    /// stopping server; another may open the directory next). Later writes fail.
+    pub fn close(&self) {
+        if let Some(w) = &self.writer {
+            w.close();
+        }
+    }
+
     /// Every record of a table, in key order (start-up loading).
     pub fn load<T: DeserializeOwned>(&self, table: &str) -> Result<Vec<(String, T)>, StoreError> {
         let Some(w) = &self.writer else {
             return Ok(Vec::new());
         };
         w.flush();
-        let conn = w.conn();
+        let guard = w.conn();
+        let Some(conn) = guard.as_ref() else {
+            return Err(StoreError::Closed);
+        };
         let mut stmt =
             conn.prepare("SELECT key, value FROM records WHERE tbl = ?1 ORDER BY key")?;
         let rows = stmt.query_map(params![table], |r| {
@@ -270,7 +283,10 @@ impl Store {
             return Ok(None);
         };
         w.flush();
-        let conn = w.conn();
+        let guard = w.conn();
+        let Some(conn) = guard.as_ref() else {
+            return Err(StoreError::Closed);
+        };
         let v: Option<Vec<u8>> = conn
             .query_row(
                 "SELECT value FROM records WHERE tbl = ?1 AND key = ?2",
@@ -378,6 +394,8 @@ mod tests {
             .as_ref()
             .unwrap()
             .conn()
+            .as_ref()
+            .unwrap()
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
@@ -397,8 +415,10 @@ mod tests {
             }
             // What the router waits for before an answer: the queued writes, committed.
             store.durable();
-            let conn = store.writer.as_ref().unwrap().conn();
-            let value: Vec<u8> = conn
+            let guard = store.writer.as_ref().unwrap().conn();
+            let value: Vec<u8> = guard
+                .as_ref()
+                .unwrap()
                 .query_row(
                     "SELECT value FROM records WHERE tbl = 't' AND key = 'k'",
                     [],
@@ -407,6 +427,24 @@ mod tests {
                 .unwrap();
             assert_eq!(value, b"99");
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn closing_commits_what_is_queued_and_refuses_later_writes() {
+        let dir = std::env::temp_dir().join(format!("simfra-store-test-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir).unwrap();
+        let mut b = Batch::new();
+        b.put("t", "k", &"queued");
+        store.apply_later(b);
+        store.close();
+        let mut b = Batch::new();
+        b.put("t", "k", &"late");
+        assert!(matches!(store.apply(b), Err(StoreError::Closed)));
+        let reopened = Store::open(&dir).unwrap();
+        let rows: Vec<(String, String)> = reopened.load("t").unwrap();
+        assert_eq!(rows, vec![("k".to_string(), "queued".to_string())]);
+        drop((store, reopened));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -30,11 +30,12 @@ const QUEUE_LIMIT: usize = 4096;
 
 pub(super) struct Writer {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 struct Shared {
-    conn: Mutex<Connection>,
+    /// `None` once the store is closed.
+    conn: Mutex<Option<Connection>>,
     queue: Mutex<Queue>,
     /// Wakes the background thread (writes queued, or closing).
     work: Condvar,
@@ -51,7 +52,10 @@ struct Queue {
     committed: u64,
     /// A commit is running (its batches are out of `items`).
     committing: bool,
+    /// The background thread is to stop.
     closed: bool,
+    /// The database is closed: nothing more is queued.
+    shut: bool,
 }
 
 struct Item {
@@ -63,7 +67,7 @@ struct Item {
 impl Writer {
     pub(super) fn start(conn: Connection) -> std::io::Result<Writer> {
         let shared = Arc::new(Shared {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Some(conn)),
             queue: Mutex::new(Queue::default()),
             work: Condvar::new(),
             done: Condvar::new(),
@@ -76,7 +80,7 @@ impl Writer {
             })?;
         Ok(Writer {
             shared,
-            thread: Some(thread),
+            thread: Mutex::new(Some(thread)),
         })
     }
 
@@ -102,21 +106,39 @@ impl Writer {
         self.shared.commit_through(target);
     }
 
-    /// The connection, for reads (start-up loading).
-    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
+    /// The connection, for reads (start-up loading); `None` once closed.
+    pub(super) fn conn(&self) -> MutexGuard<'_, Option<Connection>> {
         self.shared.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Commits what is queued, stops the background thread and closes the database (its
+    /// lock released). Later writes fail with `StoreError::Closed`.
+    pub(super) fn close(&self) {
+        self.flush();
+        self.shared.lock_queue().closed = true;
+        self.shared.work.notify_one();
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+        // Whatever was queued between the flush and the close is committed by this.
+        let target = self.shared.lock_queue().queued;
+        self.shared.commit_through(target);
+        let mut queue = self.shared.lock_queue();
+        queue.shut = true;
+        let left = std::mem::take(&mut queue.items);
+        drop(queue);
+        for item in left {
+            answer(item, Err(StoreError::Closed));
+        }
+        self.conn().take();
     }
 }
 
 impl Drop for Writer {
     /// Commits what is still queued, then stops the background thread.
     fn drop(&mut self) {
-        self.flush();
-        self.shared.lock_queue().closed = true;
-        self.shared.work.notify_one();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.close();
     }
 }
 
@@ -132,6 +154,13 @@ impl Shared {
         reply: Option<mpsc::SyncSender<Result<(), StoreError>>>,
     ) -> (u64, usize) {
         let mut queue = self.lock_queue();
+        if queue.shut {
+            // A closed store takes nothing more (a stopped server's last stragglers).
+            if let Some(reply) = reply {
+                let _ = reply.send(Err(StoreError::Closed));
+            }
+            return (0, 0);
+        }
         queue.queued += 1;
         let seq = queue.queued;
         let was_empty = queue.items.is_empty();
@@ -168,8 +197,9 @@ impl Shared {
         queue.committing = true;
         drop(queue);
         {
-            let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-            match commit(&mut conn, &items) {
+            let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+            let conn = &mut *guard;
+            match commit(conn, &items) {
                 Ok(()) => {
                     for item in items {
                         answer(item, Ok(()));
@@ -184,7 +214,7 @@ impl Shared {
                 // hears about its own.
                 Err(_) => {
                     for item in items {
-                        let outcome = commit(&mut conn, std::slice::from_ref(&item));
+                        let outcome = commit(conn, std::slice::from_ref(&item));
                         answer(item, outcome);
                     }
                 }
@@ -242,10 +272,13 @@ fn answer(item: Item, outcome: Result<(), StoreError>) {
 }
 
 /// Applies the items' operations in one transaction.
-fn commit(conn: &mut Connection, items: &[Item]) -> Result<(), StoreError> {
+fn commit(conn: &mut Option<Connection>, items: &[Item]) -> Result<(), StoreError> {
     if items.iter().all(|i| i.ops.is_empty()) {
         return Ok(());
     }
+    let Some(conn) = conn else {
+        return Err(StoreError::Closed);
+    };
     let tx = conn.transaction()?;
     {
         let mut put = tx.prepare_cached(
