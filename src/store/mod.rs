@@ -244,9 +244,13 @@ impl Store {
 
     /// Commits what is queued and closes the database, releasing the data directory (a
     /// stopping server; another may open the directory next). Later writes fail.
+    /// Without a data directory, the temporary directory of blobs is removed.
     pub fn close(&self) {
         if let Some(w) = &self.writer {
             w.close();
+        }
+        if self.temp_blobs {
+            let _ = std::fs::remove_dir_all(&self.blob_root);
         }
     }
 
@@ -446,6 +450,15 @@ mod tests {
         assert_eq!(rows, vec![("k".to_string(), "queued".to_string())]);
         drop((store, reopened));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn closing_a_memory_store_removes_its_temporary_directory() {
+        let store = Store::memory().unwrap();
+        let root = store.blob_root().to_path_buf();
+        std::fs::write(root.join("blob"), b"x").unwrap();
+        store.close();
+        assert!(!root.exists());
     }
 
     #[test]
