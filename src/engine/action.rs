@@ -201,9 +201,7 @@ impl ActionActor {
 
     fn persist(&mut self) {
         self.record.last_update_time = Timestamp::now();
-        if let Err(e) = self.shared.records.put_action(&self.record) {
-            tracing::error!(action = %self.record.id, "could not persist an action execution: {e}");
-        }
+        self.shared.records.put_action(&self.record);
     }
 
     fn finish(&mut self, status: ActionExecutionStatus, ctx: &mut Context<Self>) {

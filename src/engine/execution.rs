@@ -182,12 +182,8 @@ impl ExecutionActor {
         runtime: Option<impl FnOnce(&mut PipelineRuntime)>,
     ) {
         let records = &self.shared.records;
-        match records.update_execution_and_runtime(&self.record.id, f, runtime) {
-            Ok(Some(rec)) => self.record = rec,
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(execution = %self.record.id, "could not persist the execution: {e}")
-            }
+        if let Some(rec) = records.update_execution_and_runtime(&self.record.id, f, runtime) {
+            self.record = rec;
         }
     }
 

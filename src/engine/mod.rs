@@ -200,7 +200,7 @@ impl Engine {
                 req.client_request_token,
                 req.source_overrides,
             )
-        })?;
+        });
         self.shared.supervisor.do_send(messages::LaunchExecution {
             spec: req.spec,
             record,
@@ -358,12 +358,11 @@ impl Engine {
 
     /// A deleted pipeline: its history is forgotten at once, and its running executions are
     /// abandoned (their provider work is cancelled; their late writes are dropped).
-    pub fn forget_pipeline(&self, key: &PipelineKey) -> Result<(), EngineError> {
-        self.shared.records.remove_pipeline(key)?;
+    pub fn forget_pipeline(&self, key: &PipelineKey) {
+        self.shared.records.remove_pipeline(key);
         self.shared
             .supervisor
             .do_send(messages::ForgetPipeline { key: key.clone() });
-        Ok(())
     }
 }
 

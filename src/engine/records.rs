@@ -372,7 +372,7 @@ impl Records {
         key: &PipelineKey,
         spec: &Arc<PipelineSpec>,
         build: impl FnOnce(u64) -> ExecutionRecord,
-    ) -> Result<ExecutionRecord, StoreError> {
+    ) -> ExecutionRecord {
         let mut inner = self.write();
         let mut batch = Batch::new();
         let spec_id = (key.clone(), spec.version);
@@ -395,7 +395,7 @@ impl Records {
         }
         inner.runtime.insert(key.clone(), runtime);
         Self::index_execution(&mut inner, rec.clone());
-        Ok(rec)
+        rec
     }
 
     fn index_execution(inner: &mut Inner, rec: ExecutionRecord) {
@@ -410,12 +410,12 @@ impl Records {
         inner.executions.insert(rec.id.clone(), Box::new(rec));
     }
 
-    /// Changes an execution (persisted first); returns the new record.
+    /// Changes an execution (its write queued); returns the new record.
     pub fn update_execution(
         &self,
         id: &str,
         f: impl FnOnce(&mut ExecutionRecord),
-    ) -> Result<Option<ExecutionRecord>, StoreError> {
+    ) -> Option<ExecutionRecord> {
         self.update_execution_and_runtime(id, f, None::<fn(&mut PipelineRuntime)>)
     }
 
@@ -426,11 +426,9 @@ impl Records {
         id: &str,
         f: impl FnOnce(&mut ExecutionRecord),
         runtime: Option<impl FnOnce(&mut PipelineRuntime)>,
-    ) -> Result<Option<ExecutionRecord>, StoreError> {
+    ) -> Option<ExecutionRecord> {
         let mut inner = self.write();
-        let Some(current) = inner.executions.get(id) else {
-            return Ok(None);
-        };
+        let current = inner.executions.get(id)?;
         let was_in_flight = !current.status.is_terminal();
         let mut next = ExecutionRecord::clone(current);
         f(&mut next);
@@ -458,15 +456,15 @@ impl Records {
         inner
             .executions
             .insert(id.to_string(), Box::new(next.clone()));
-        Ok(Some(next))
+        Some(next)
     }
 
     /// Writes an action execution (new or changed) and points the action's "latest" at it.
-    pub fn put_action(&self, rec: &ActionRecord) -> Result<(), StoreError> {
+    pub fn put_action(&self, rec: &ActionRecord) {
         let mut inner = self.write();
         // A late write for an execution that was forgotten (pipeline deleted) is dropped.
         if !inner.executions.contains_key(&rec.pipeline_execution_id) {
-            return Ok(());
+            return;
         }
         let is_new = !inner.actions.contains_key(&rec.id);
         let slot = format!("{}/{}", rec.stage, rec.action);
@@ -507,15 +505,14 @@ impl Records {
         if let Some(runtime) = runtime {
             inner.runtime.insert(rec.key.clone(), runtime);
         }
-        Ok(())
     }
 
     /// Writes a rule execution (new or changed). A late write for an execution that was
     /// forgotten (pipeline deleted) is dropped.
-    pub fn put_rule(&self, rec: &RuleRecord) -> Result<(), StoreError> {
+    pub fn put_rule(&self, rec: &RuleRecord) {
         let mut inner = self.write();
         if !inner.executions.contains_key(&rec.pipeline_execution_id) {
-            return Ok(());
+            return;
         }
         let mut batch = Batch::new();
         batch.put(
@@ -537,7 +534,6 @@ impl Records {
                 .push(rec.id.clone());
         }
         inner.rules.insert(rec.id.clone(), Box::new(rec.clone()));
-        Ok(())
     }
 
     /// The rule executions of one pipeline execution, oldest first.
@@ -558,7 +554,7 @@ impl Records {
         &self,
         key: &PipelineKey,
         f: impl FnOnce(&mut PipelineRuntime),
-    ) -> Result<PipelineRuntime, StoreError> {
+    ) -> PipelineRuntime {
         let mut inner = self.write();
         let mut runtime = inner.runtime.get(key).cloned().unwrap_or_default();
         f(&mut runtime);
@@ -566,7 +562,7 @@ impl Records {
         batch.put(RUNTIME, key.store_prefix(), &(key, &runtime));
         self.store.apply_later(batch);
         inner.runtime.insert(key.clone(), runtime.clone());
-        Ok(runtime)
+        runtime
     }
 
     /// Whether a stage's inbound transition is enabled (without copying the runtime state).
@@ -714,7 +710,7 @@ impl Records {
     }
 
     /// Forgets a deleted pipeline: its executions, action executions and runtime state.
-    pub fn remove_pipeline(&self, key: &PipelineKey) -> Result<(), StoreError> {
+    pub fn remove_pipeline(&self, key: &PipelineKey) {
         let mut inner = self.write();
         let prefix = key.store_prefix();
         let mut batch = Batch::new();
@@ -743,7 +739,6 @@ impl Records {
         inner.runtime.remove(key);
         inner.in_flight.remove(key);
         inner.specs.retain(|(k, _), _| k != key);
-        Ok(())
     }
 
     /// Forgets everything in memory (`/_simfra/reset`; the store is wiped separately).

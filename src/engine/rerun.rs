@@ -146,7 +146,7 @@ impl Supervisor {
                     mode: msg.mode,
                     discarded,
                 });
-            })?
+            })
             .ok_or_else(|| EngineError::ExecutionNotFound(id.to_string()))?;
         tracing::info!(execution = %id, pipeline = %key.name, stage, mode = ?msg.mode, "retrying a stage");
         if rec.execution_mode != ExecutionMode::Parallel {
@@ -225,7 +225,7 @@ impl Supervisor {
             rec.stage = Some(stage.to_string());
             rec.waiting = true;
             rec
-        })?;
+        });
         let seq = rec.seq;
         tracing::info!(execution = %id, pipeline = %key.name, stage, target = %target.id, "rolling a stage back");
         let mode = rec.execution_mode;

@@ -92,15 +92,13 @@ impl Supervisor {
             return;
         }
         let stage = stage.to_string();
-        if let Err(e) = self.shared().records.update_runtime(key, |rt| {
+        self.shared().records.update_runtime(key, |rt| {
             if ids.is_empty() {
                 rt.inbound.remove(&stage);
             } else {
                 rt.inbound.insert(stage, ids);
             }
-        }) {
-            tracing::error!("could not persist the inbound executions: {e}");
-        }
+        });
     }
 
     pub(super) fn grant(
@@ -423,7 +421,7 @@ impl Handler<SetTransition> for Supervisor {
         let stage = msg.stage.clone();
         self.shared().records.update_runtime(&msg.key, |rt| {
             rt.transitions.insert(stage, state);
-        })?;
+        });
         if msg.enabled {
             self.admit_after_enable(&msg.key, &msg.stage);
         }

@@ -89,9 +89,7 @@ impl ConditionActor {
             return;
         };
         rec.last_update_time = Timestamp::now();
-        if let Err(e) = self.shared.records.put_rule(rec) {
-            tracing::error!(rule = %rec.id, "could not persist a rule execution: {e}");
-        }
+        self.shared.records.put_rule(rec);
     }
 
     fn timeout(&self, rule: &RuleSpec) -> Duration {
@@ -326,9 +324,7 @@ impl ConditionActor {
             "simfra stopped while the commands ran; they run again as a new rule execution".into(),
         );
         prior.last_update_time = Timestamp::now();
-        if let Err(e) = self.shared.records.put_rule(&prior) {
-            tracing::error!(rule = %prior.id, "could not persist a rule execution: {e}");
-        }
+        self.shared.records.put_rule(&prior);
     }
 
     fn timed_out(&mut self, id: &str, minutes: u64, ctx: &mut Context<Self>) {

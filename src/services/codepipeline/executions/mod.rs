@@ -774,11 +774,7 @@ impl super::PipelineObserver for Observer {
 
     fn pipeline_deleted(&self, account: &str, region: &str, name: &str) {
         let Some(ex) = self.0.upgrade() else { return };
-        if let Err(e) = ex
-            .engine
-            .forget_pipeline(&PipelineKey::new(account, region, name))
-        {
-            tracing::error!(pipeline = %name, "could not forget the deleted pipeline's executions: {e}");
-        }
+        ex.engine
+            .forget_pipeline(&PipelineKey::new(account, region, name));
     }
 }
