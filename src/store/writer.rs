@@ -196,6 +196,7 @@ impl Shared {
         let last = queue.queued;
         queue.committing = true;
         drop(queue);
+        let ending = Ending { shared: self, last };
         {
             let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
             let conn = &mut *guard;
@@ -220,11 +221,8 @@ impl Shared {
                 }
             }
         }
-        let mut queue = self.lock_queue();
-        queue.committing = false;
-        queue.committed = queue.committed.max(last);
-        self.done.notify_all();
-        queue
+        drop(ending);
+        self.lock_queue()
     }
 
     /// The background thread: commits writes nobody waits for, a short while after the
@@ -255,6 +253,22 @@ impl Shared {
             }
             queue = self.commit_queued(queue);
         }
+    }
+}
+
+/// Ends a commit, also when it panicked: the queue is never left committing for good (every
+/// later writer would wait for it); the waiters of a batch lost to a panic hear `WriterGone`.
+struct Ending<'a> {
+    shared: &'a Shared,
+    last: u64,
+}
+
+impl Drop for Ending<'_> {
+    fn drop(&mut self) {
+        let mut queue = self.shared.lock_queue();
+        queue.committing = false;
+        queue.committed = queue.committed.max(self.last);
+        self.shared.done.notify_all();
     }
 }
 
