@@ -25,10 +25,12 @@ const BUILDSPEC: &str = r#"version: 0.2
 env:
   exported-variables:
     - VERSION
+    - RESOLVED
 phases:
   build:
     commands:
       - export VERSION="$(cat version.txt)"
+      - export RESOLVED="$CODEBUILD_RESOLVED_SOURCE_VERSION"
       - mkdir -p bin docs
       - cp "$CODEBUILD_SRC_DIR_ConfigOut/settings.txt" bin/
       - echo "$GREETING from $CODEBUILD_INITIATOR" > docs/greeting.txt
@@ -139,14 +141,17 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
         .unwrap();
     let app = common::zip_files(&[("buildspec.yml", BUILDSPEC), ("version.txt", "1.2.3\n")]);
     let config = common::zip_files(&[("settings.txt", "answer=42\n")]);
+    let mut versions = Vec::new();
     for (key, body) in [("app.zip", app), ("config.zip", config)] {
-        s3.put_object()
+        let put = s3
+            .put_object()
             .bucket("sources")
             .key(key)
             .body(ByteStream::from(body))
             .send()
             .await
             .unwrap();
+        versions.push(put.version_id().unwrap().to_string());
     }
     cb.create_project()
         .name("two-in-two-out")
@@ -247,6 +252,16 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
             .map(String::as_str),
         Some("1.2.3")
     );
+    // The primary input's source revision (the version of app.zip the S3 source read) is
+    // the build's resolved source version, inside the build and in BatchGetBuilds.
+    assert_eq!(
+        output
+            .output_variables()
+            .unwrap()
+            .get("RESOLVED")
+            .map(String::as_str),
+        Some(versions[0].as_str())
+    );
     let build = cb
         .batch_get_builds()
         .ids(&build_id)
@@ -256,6 +271,7 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
         .builds()[0]
         .clone();
     assert_eq!(build.initiator(), Some("codepipeline/built-for-real"));
+    assert_eq!(build.resolved_source_version(), Some(versions[0].as_str()));
     assert!(build
         .source_version()
         .unwrap()

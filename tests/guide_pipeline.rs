@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::docker::{docker_available, TEST_IMAGE};
 use simfra::Settings;
 
-fn git(dir: &Path, args: &[&str]) {
+fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)
         .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
@@ -30,6 +30,7 @@ fn git(dir: &Path, args: &[&str]) {
         "git {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn write(dir: &Path, path: &str, body: &str, exec: bool) {
@@ -48,6 +49,7 @@ phases:
     commands:
       - mkdir -p dist/site
       - echo "<h1>shop $(cat VERSION)</h1>" > dist/site/index.html
+      - echo "<p>$CODEBUILD_RESOLVED_SOURCE_VERSION</p>" >> dist/site/index.html
       - cp appspec.yml dist/
       - cp -r scripts dist/
 artifacts:
@@ -225,7 +227,12 @@ fn the_guides_pipeline_builds_and_deploys_what_was_pushed() {
     ]);
     let first = wait_execution(&url, 0);
     assert_eq!(first["status"], "Succeeded", "{first}");
-    assert_eq!(served(&target), "<h1>shop 1.0</h1>");
+    // The page names the commit it was built from (CODEBUILD_RESOLVED_SOURCE_VERSION).
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+    assert_eq!(
+        served(&target),
+        format!("<h1>shop 1.0</h1>\n<p>{commit}</p>")
+    );
 
     // A push starts the pipeline again; the new version replaces the old one.
     write(&repo, "VERSION", "1.1", false);
@@ -237,7 +244,11 @@ fn the_guides_pipeline_builds_and_deploys_what_was_pushed() {
         second["trigger"]["triggerType"], "PollForSourceChanges",
         "{second}"
     );
-    assert_eq!(served(&target), "<h1>shop 1.1</h1>");
+    let commit = git(&repo, &["rev-parse", "HEAD"]);
+    assert_eq!(
+        served(&target),
+        format!("<h1>shop 1.1</h1>\n<p>{commit}</p>")
+    );
 
     let state = cli(&[
         "codepipeline",

@@ -285,6 +285,12 @@ impl ExecutionActor {
             artifacts: self.artifacts.clone(),
             scope: self.scope.clone(),
             source_overrides: self.record.source_overrides.clone(),
+            revisions: self
+                .record
+                .artifact_revisions
+                .iter()
+                .map(|r| (r.name.clone(), r.revision_id.clone()))
+                .collect(),
             prior,
         };
         let addr = StageActor::new(self.shared.clone(), ctx.address(), start).start();

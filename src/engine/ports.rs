@@ -116,6 +116,10 @@ pub struct BuildRequest {
     pub primary: usize,
     /// Output artifacts as (name, bucket, key).
     pub outputs: Vec<(String, String, String)>,
+    /// The primary input's source revision (`CODEBUILD_RESOLVED_SOURCE_VERSION`), when a
+    /// source action of the execution made it and it is a version (not an unversioned S3
+    /// object's `null`).
+    pub source_revision: Option<String>,
 }
 
 /// How a build ended.

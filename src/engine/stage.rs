@@ -29,6 +29,8 @@ pub struct StageStart {
     pub artifacts: Vec<ArtifactLocation>,
     pub scope: Scope,
     pub source_overrides: BTreeMap<String, (String, String)>,
+    /// Source revisions of the artifacts produced so far, by artifact name.
+    pub revisions: BTreeMap<String, String>,
     /// Latest action executions of this stage from before a restart, by action name.
     pub prior: HashMap<String, ActionRecord>,
 }
@@ -80,6 +82,9 @@ impl StageActor {
                 .set_namespace(ns, record.output_variables.clone());
         }
         if let Some(rev) = &record.current_revision {
+            self.start
+                .revisions
+                .insert(rev.name.clone(), rev.revision_id.clone());
             self.outputs.revisions.push(ArtifactRevision {
                 action_name: record.action.clone(),
                 ..rev.clone()
@@ -145,6 +150,11 @@ impl StageActor {
             output_artifacts: Vec::new(),
             artifact_bucket: self.start.artifact_bucket.clone(),
             source_override: self.start.source_overrides.get(&spec.name).cloned(),
+            input_revisions: spec
+                .input_artifacts
+                .iter()
+                .filter_map(|a| Some((a.clone(), self.start.revisions.get(a)?.clone())))
+                .collect(),
             resume_token: None,
         }
     }

@@ -80,6 +80,12 @@ fn request(job: &ActionJob) -> Result<BuildRequest, String> {
         inputs: job.input_artifacts.iter().map(triple).collect(),
         primary,
         outputs: job.output_artifacts.iter().map(triple).collect(),
+        source_revision: job
+            .input_artifacts
+            .get(primary)
+            .and_then(|a| job.input_revisions.get(&a.name))
+            .filter(|r| r.as_str() != "null")
+            .cloned(),
     })
 }
 

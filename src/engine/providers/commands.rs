@@ -211,6 +211,7 @@ mod tests {
             artifact_bucket: "artifacts".into(),
             source_override: None,
             resume_token: None,
+            input_revisions: Default::default(),
         }
     }
 

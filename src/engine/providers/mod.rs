@@ -35,6 +35,9 @@ pub struct ActionJob {
     pub artifact_bucket: String,
     /// Pinned source revision (from `sourceRevisions`), as (type, value).
     pub source_override: Option<(String, String)>,
+    /// Source revisions of the input artifacts that a source action of this execution made
+    /// (a commit id, an S3 version id), by artifact name.
+    pub input_revisions: BTreeMap<String, String>,
     /// The token of an approval being re-attached after a restart.
     pub resume_token: Option<String>,
 }

@@ -78,6 +78,7 @@ impl CodeBuild {
             inputs: req.inputs.iter().map(artifact).collect(),
             primary: 0,
             outputs: req.output.iter().map(artifact).collect(),
+            source_revision: None,
         };
         let now = Timestamp::now();
         let build = Build {

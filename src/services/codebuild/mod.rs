@@ -404,6 +404,7 @@ impl BuildService for CodeBuild {
             inputs: req.inputs.into_iter().map(artifact).collect(),
             primary: req.primary,
             outputs: req.outputs.into_iter().map(artifact).collect(),
+            source_revision: req.source_revision,
         };
         let input = StartBuildInput {
             project_name: req.project.clone(),

@@ -58,6 +58,9 @@ pub struct PipelineIo {
     /// Index of the primary input in `inputs`.
     pub primary: usize,
     pub outputs: Vec<PipelineArtifact>,
+    /// The primary input's source revision (`CODEBUILD_RESOLVED_SOURCE_VERSION`).
+    #[serde(default)]
+    pub source_revision: Option<String>,
 }
 
 /// What a build runs with, beyond its record: the effective configuration after overrides.

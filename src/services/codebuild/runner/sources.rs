@@ -53,7 +53,7 @@ pub(super) async fn download(
         .join("src");
     // (host dir, container dir, variable name suffix)
     let mut placed: Vec<(PathBuf, String, Option<String>)> = Vec::new();
-    let mut resolved = None;
+    let resolved: Option<String>;
     let src_dir;
     let objects = runner.objects.clone();
     let repos = runner.repos.clone();
@@ -99,6 +99,7 @@ pub(super) async fn download(
             placed.push((empty, primary_dir.clone(), None));
         }
         src_dir = primary_dir;
+        resolved = io.source_revision.clone();
     } else {
         let source = job.source.clone();
         let dir = work.join("primary");

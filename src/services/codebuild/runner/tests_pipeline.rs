@@ -50,6 +50,7 @@ fn pipeline_request(h: &Harness, project: &str) -> BuildRequest {
             BUCKET.into(),
             format!("pipe/BuildOutp/{project}.zip"),
         )],
+        source_revision: Some("4f0c2a1b9e".into()),
     }
 }
 
@@ -102,6 +103,8 @@ async fn the_pipeline_port_reports_success_with_the_exported_variables() {
     );
     let b = h.cb.state.build(ACCOUNT, REGION, &result.build_id).unwrap();
     assert_eq!(b.initiator, "codepipeline/pipe");
+    // The source revision the pipeline passed is the build's resolved source version.
+    assert_eq!(b.resolved_source_version.as_deref(), Some("4f0c2a1b9e"));
     assert!(h.log(&b).contains(&"from the source".to_string()));
     // The output artifact is a zip of the buildspec's files in the artifact store.
     let obj = crate::engine::ports::ObjectStore::get_object(
