@@ -100,9 +100,14 @@ static PERSISTENT: AtomicBool = AtomicBool::new(false);
 pub struct Store {
     writer: Option<writer::Writer>,
     blob_root: PathBuf,
-    /// A temporary blob directory we created and must remove.
-    temp_blobs: bool,
+    /// The temporary directory (holding `blob_root`) we created and must remove, and its
+    /// owner file, locked while this store lives.
+    temp: Option<(PathBuf, std::fs::File)>,
 }
+
+/// Temporary directories of stores without a data directory are `simfra-<uuid>` in the
+/// system's temporary directory, holding `blobs/` and this file, locked by the live store.
+const OWNER_FILE: &str = "owner.lock";
 
 /// One write: puts and deletes applied in a single transaction.
 #[derive(Default)]
@@ -157,16 +162,28 @@ impl Batch {
 
 impl Store {
     /// No persistence: state lives in the services' memory; blobs go to a temporary directory.
+    ///
+    /// Temporary directories that a store killed before it could remove them left behind
+    /// (their owner file is not locked) are removed first.
     pub fn memory() -> Result<Self, StoreError> {
-        let blob_root = std::env::temp_dir().join(format!("simfra-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&blob_root).map_err(|source| StoreError::Io {
-            path: blob_root.clone(),
-            source,
+        remove_abandoned_temp_dirs(&std::env::temp_dir());
+        let root = std::env::temp_dir().join(format!("simfra-{}", uuid::Uuid::new_v4()));
+        let blob_root = root.join("blobs");
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { path, source }
+        };
+        std::fs::create_dir_all(&blob_root).map_err(io(&blob_root))?;
+        let owner_path = root.join(OWNER_FILE);
+        let owner = std::fs::File::create(&owner_path).map_err(io(&owner_path))?;
+        owner.try_lock().map_err(|e| StoreError::Io {
+            path: owner_path.clone(),
+            source: e.into(),
         })?;
         Ok(Store {
             writer: None,
             blob_root,
-            temp_blobs: true,
+            temp: Some((root, owner)),
         })
     }
 
@@ -200,7 +217,7 @@ impl Store {
         Ok(Store {
             writer: Some(writer::Writer::start(conn).map_err(io(dir))?),
             blob_root,
-            temp_blobs: false,
+            temp: None,
         })
     }
 
@@ -249,8 +266,8 @@ impl Store {
         if let Some(w) = &self.writer {
             w.close();
         }
-        if self.temp_blobs {
-            let _ = std::fs::remove_dir_all(&self.blob_root);
+        if let Some((root, _)) = &self.temp {
+            let _ = std::fs::remove_dir_all(root);
         }
     }
 
@@ -325,8 +342,38 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if self.temp_blobs {
-            let _ = std::fs::remove_dir_all(&self.blob_root);
+        if let Some((root, _)) = &self.temp {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
+}
+
+/// Removes the `simfra-<uuid>` directories in `tmp` whose owner file nobody holds locked:
+/// their store was killed (`kill -9`) before it could remove them. A live store's lock
+/// (held as long as its process runs) keeps its directory; directories without an owner file
+/// are not ours to judge and stay.
+fn remove_abandoned_temp_dirs(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name.to_str().and_then(|n| n.strip_prefix("simfra-")) else {
+            continue;
+        };
+        if uuid::Uuid::parse_str(id).is_err() {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(owner) = std::fs::File::open(dir.join(OWNER_FILE)) else {
+            continue;
+        };
+        if owner.try_lock().is_ok() {
+            tracing::info!(
+                "removing {}, left by a simfra that was killed",
+                dir.display()
+            );
+            let _ = std::fs::remove_dir_all(&dir);
         }
     }
 }
@@ -455,10 +502,43 @@ mod tests {
     #[test]
     fn closing_a_memory_store_removes_its_temporary_directory() {
         let store = Store::memory().unwrap();
-        let root = store.blob_root().to_path_buf();
-        std::fs::write(root.join("blob"), b"x").unwrap();
+        let root = store.blob_root().parent().unwrap().to_path_buf();
+        std::fs::write(store.blob_root().join("blob"), b"x").unwrap();
         store.close();
         assert!(!root.exists());
+    }
+
+    #[test]
+    fn abandoned_temporary_directories_are_removed_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let make = |locked: bool| {
+            let dir = tmp.path().join(format!("simfra-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(dir.join("blobs")).unwrap();
+            std::fs::write(dir.join("blobs/b"), b"x").unwrap();
+            let owner = std::fs::File::create(dir.join(OWNER_FILE)).unwrap();
+            if locked {
+                owner.try_lock().unwrap();
+            }
+            (dir, owner)
+        };
+        // A killed store's directory: the file exists, nobody holds its lock.
+        let (abandoned, file) = make(false);
+        drop(file);
+        // A live store's directory: its lock is held (here by this process, through another
+        // open file, which conflicts as another process's would).
+        let (live, _held) = make(true);
+        // Not ours: no owner file, or not a simfra-<uuid> name.
+        let foreign = tmp.path().join(format!("simfra-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&foreign).unwrap();
+        let other = tmp.path().join("simfra-store-test-x");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::File::create(other.join(OWNER_FILE)).unwrap();
+
+        remove_abandoned_temp_dirs(tmp.path());
+        assert!(!abandoned.exists());
+        assert!(live.join("blobs/b").exists());
+        assert!(foreign.exists());
+        assert!(other.exists());
     }
 
     #[test]
