@@ -2,7 +2,8 @@
 //! when there is no daemon or test image; a failure under `CI=true`): two S3 sources feed one
 //! build with two input artifacts (the buildspec is read from the primary one, the other is in
 //! `CODEBUILD_SRC_DIR_<name>`), the build produces two output artifacts, both are deployed to
-//! S3, and a variable the build exports reaches the deploy action through its namespace.
+//! S3, and a variable the build exports reaches the deploy action through its namespace; a
+//! CodeCommit source with `CODEBUILD_CLONE_REF` gives the build a full clone.
 
 mod codepipeline_support;
 mod common;
@@ -47,6 +48,59 @@ artifacts:
       files:
         - '**/*'
 "#;
+
+/// A project for pipeline builds in the test image; `buildspec` inline, else the input's.
+async fn pipeline_project(cb: &aws_sdk_codebuild::Client, name: &str, buildspec: Option<&str>) {
+    let mut source = ProjectSource::builder().r#type(SourceType::Codepipeline);
+    if let Some(spec) = buildspec {
+        source = source.buildspec(spec);
+    }
+    cb.create_project()
+        .name(name)
+        .source(source.build().unwrap())
+        .artifacts(
+            ProjectArtifacts::builder()
+                .r#type(ArtifactsType::Codepipeline)
+                .build()
+                .unwrap(),
+        )
+        .environment(
+            ProjectEnvironment::builder()
+                .r#type(EnvironmentType::LinuxContainer)
+                .image(TEST_IMAGE)
+                .compute_type(ComputeType::BuildGeneral1Small)
+                .build()
+                .unwrap(),
+        )
+        .service_role(ROLE)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Waits for the execution to end; its status.
+async fn ended(
+    cp: &aws_sdk_codepipeline::Client,
+    pipeline: &str,
+    id: &str,
+) -> PipelineExecutionStatus {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let e = cp
+            .get_pipeline_execution()
+            .pipeline_name(pipeline)
+            .pipeline_execution_id(id)
+            .send()
+            .await
+            .unwrap();
+        let s = e.pipeline_execution().unwrap().status().unwrap().clone();
+        if !matches!(s, PipelineExecutionStatus::InProgress) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "the execution did not end");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
 
 fn pipeline() -> PipelineDeclaration {
     let s3_source = |name: &str, key: &str, out: &str| {
@@ -153,32 +207,7 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
             .unwrap();
         versions.push(put.version_id().unwrap().to_string());
     }
-    cb.create_project()
-        .name("two-in-two-out")
-        .source(
-            ProjectSource::builder()
-                .r#type(SourceType::Codepipeline)
-                .build()
-                .unwrap(),
-        )
-        .artifacts(
-            ProjectArtifacts::builder()
-                .r#type(ArtifactsType::Codepipeline)
-                .build()
-                .unwrap(),
-        )
-        .environment(
-            ProjectEnvironment::builder()
-                .r#type(EnvironmentType::LinuxContainer)
-                .image(TEST_IMAGE)
-                .compute_type(ComputeType::BuildGeneral1Small)
-                .build()
-                .unwrap(),
-        )
-        .service_role(ROLE)
-        .send()
-        .await
-        .unwrap();
+    pipeline_project(&cb, "two-in-two-out", None).await;
     cp.create_pipeline()
         .pipeline(pipeline())
         .send()
@@ -194,22 +223,7 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
         .unwrap()
         .to_string();
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        let e = cp
-            .get_pipeline_execution()
-            .pipeline_name("built-for-real")
-            .pipeline_execution_id(&id)
-            .send()
-            .await
-            .unwrap();
-        let s = e.pipeline_execution().unwrap().status().unwrap().clone();
-        if !matches!(s, PipelineExecutionStatus::InProgress) {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "the execution did not end");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let status = ended(&cp, "built-for-real", &id).await;
     let actions = cp
         .list_action_executions()
         .pipeline_name("built-for-real")
@@ -322,33 +336,12 @@ async fn abandoning_the_execution_stops_its_build() {
         .send()
         .await
         .unwrap();
-    cb.create_project()
-        .name("sleeper")
-        .source(
-            ProjectSource::builder()
-                .r#type(SourceType::Codepipeline)
-                .buildspec("version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n")
-                .build()
-                .unwrap(),
-        )
-        .artifacts(
-            ProjectArtifacts::builder()
-                .r#type(ArtifactsType::Codepipeline)
-                .build()
-                .unwrap(),
-        )
-        .environment(
-            ProjectEnvironment::builder()
-                .r#type(EnvironmentType::LinuxContainer)
-                .image(TEST_IMAGE)
-                .compute_type(ComputeType::BuildGeneral1Small)
-                .build()
-                .unwrap(),
-        )
-        .service_role(ROLE)
-        .send()
-        .await
-        .unwrap();
+    pipeline_project(
+        &cb,
+        "sleeper",
+        Some("version: 0.2\nphases:\n  build:\n    commands:\n      - sleep 600\n"),
+    )
+    .await;
     let pipeline = PipelineDeclaration::builder()
         .name("abandoned")
         .role_arn(ROLE)
@@ -451,4 +444,164 @@ async fn abandoning_the_execution_stops_its_build() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
+        .args(["-c", "init.defaultBranch=main"])
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+const CLONE_SPEC: &str = r#"version: 0.2
+env:
+  exported-variables:
+    - HEAD_FILE
+    - ORIGIN
+phases:
+  build:
+    commands:
+      - export HEAD_FILE="$(cat .git/HEAD)"
+      - export ORIGIN="$(sed -n 's/^[[:space:]]*url = //p' .git/config)"
+artifacts:
+  files:
+    - '**/*'
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clone_ref_source_gives_the_build_a_full_clone() {
+    if !docker_available() {
+        return;
+    }
+    let mut settings = Settings::for_tests();
+    settings.docker = true;
+    settings.workers = 2;
+    let server = common::start_with(settings);
+    let s3 = common::s3(&server);
+    let cb = common::codebuild(&server);
+    let cp = common::codepipeline(&server);
+    let cc = common::codecommit(&server);
+
+    // A repository with two commits on main.
+    cc.create_repository()
+        .repository_name("cloned")
+        .send()
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q"]);
+    std::fs::write(work.join("buildspec.yml"), CLONE_SPEC).unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "first"]);
+    std::fs::write(work.join("app.txt"), "v2\n").unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "second"]);
+    let head = git(&work, &["rev-parse", "HEAD"]);
+    let url = format!("http://{}/v1/repos/cloned", server.addr);
+    git(&work, &["push", "-q", &url, "main"]);
+
+    pipeline_project(&cb, "clone-build", None).await;
+    let source = action(
+        "Checkout",
+        type_id(ActionCategory::Source, ActionOwner::Aws, "CodeCommit"),
+        &[
+            ("RepositoryName", "cloned"),
+            ("BranchName", "main"),
+            ("OutputArtifactFormat", "CODEBUILD_CLONE_REF"),
+            ("PollForSourceChanges", "false"),
+        ],
+        &[],
+        &["Ref"],
+    );
+    let build = action(
+        "Build",
+        type_id(ActionCategory::Build, ActionOwner::Aws, "CodeBuild"),
+        &[("ProjectName", "clone-build")],
+        &["Ref"],
+        &["Tree"],
+    );
+    let declaration = PipelineDeclaration::builder()
+        .name("full-clone")
+        .role_arn(ROLE)
+        .artifact_store(store())
+        .stages(stage("Source", vec![source]))
+        .stages(stage("Build", vec![build]))
+        .build()
+        .unwrap();
+    cp.create_pipeline()
+        .pipeline(declaration)
+        .send()
+        .await
+        .unwrap();
+    let id = cp
+        .list_pipeline_executions()
+        .pipeline_name("full-clone")
+        .send()
+        .await
+        .unwrap()
+        .pipeline_execution_summaries()[0]
+        .pipeline_execution_id()
+        .unwrap()
+        .to_string();
+    let status = ended(&cp, "full-clone", &id).await;
+    let actions = cp
+        .list_action_executions()
+        .pipeline_name("full-clone")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        PipelineExecutionStatus::Succeeded,
+        "{:#?}",
+        actions.action_execution_details()
+    );
+    let built = actions
+        .action_execution_details()
+        .iter()
+        .find(|a| a.action_name() == Some("Build"))
+        .unwrap()
+        .output()
+        .unwrap();
+    // HEAD is detached at the pushed commit, and origin is the repository on simfra.
+    let vars = built.output_variables().unwrap();
+    assert_eq!(vars.get("HEAD_FILE"), Some(&head));
+    let origin = vars.get("ORIGIN").unwrap();
+    assert!(origin.ends_with("/v1/repos/cloned"), "{origin}");
+
+    // The build's output holds the whole clone: both commits are there, the tree is clean.
+    let location = built.output_artifacts()[0].s3_location().unwrap();
+    let zip = s3
+        .get_object()
+        .bucket(location.bucket().unwrap())
+        .key(location.key().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let zip_path = tmp.path().join("tree.zip");
+    std::fs::write(&zip_path, &zip).unwrap();
+    let tree = tmp.path().join("tree");
+    simfra::archive::unzip_to(&zip_path, &tree).unwrap();
+    assert_eq!(git(&tree, &["log", "--format=%s"]), "second\nfirst");
+    assert_eq!(git(&tree, &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(&tree, &["status", "--porcelain"]), "");
 }

@@ -99,6 +99,17 @@ pub trait SourceRepository: Send + Sync {
     ) -> Result<(), PortError>;
     /// The HTTP clone URL of a repository.
     fn clone_url(&self, account: &str, region: &str, repository: &str) -> String;
+    /// A full clone (history and `.git`) into the empty directory `dir`, checked out at
+    /// `commit_id` (detached), with `origin` as its remote's URL.
+    fn clone_at(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        commit_id: &str,
+        origin: &str,
+        dir: &Path,
+    ) -> Result<(), PortError>;
 }
 
 /// A build a pipeline action asks for (AWS / Build or Test / CodeBuild).

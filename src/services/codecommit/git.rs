@@ -403,6 +403,30 @@ pub fn archive_zip(repo: &Path, commit: &str, out: &Path) -> Result<(), GitError
     Ok(())
 }
 
+/// A full clone of `repo` into the empty directory `dest`, checked out at `commit` with a
+/// detached HEAD, its `origin` remote pointing at `origin` (the URL a build reaches the
+/// repository at). The clone's branches are `origin`'s, as after any clone.
+pub fn clone_at(repo: &Path, commit: &str, dest: &Path, origin: &str) -> Result<(), GitError> {
+    let src = repo.to_string_lossy().to_string();
+    let dst = dest.to_string_lossy().to_string();
+    output(
+        base_command(),
+        &["clone", "--quiet", "--no-checkout", "--", &src, &dst],
+        None,
+    )?;
+    output(
+        base_command(),
+        &["-C", &dst, "checkout", "--quiet", "--detach", commit],
+        None,
+    )?;
+    output(
+        base_command(),
+        &["-C", &dst, "remote", "set-url", "origin", origin],
+        None,
+    )?;
+    Ok(())
+}
+
 /// One changed path between two trees.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {

@@ -258,6 +258,24 @@ impl SourceRepository for CodeCommit {
     fn clone_url(&self, _account: &str, _region: &str, repository: &str) -> String {
         format!("{}/v1/repos/{repository}", self.advertised)
     }
+
+    fn clone_at(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        commit_id: &str,
+        origin: &str,
+        dir: &Path,
+    ) -> std::result::Result<(), PortError> {
+        let r = self.state.get(account, region, repository).ok_or_else(|| {
+            PortError::Other(format!("The repository {repository} does not exist"))
+        })?;
+        if !validate::is_object_id(commit_id) {
+            return Err(PortError::Other(format!("{commit_id} is not a commit id")));
+        }
+        git::clone_at(&self.state.dir(&r), commit_id, dir, origin).map_err(port_err)
+    }
 }
 
 struct Handle(Arc<CodeCommit>);

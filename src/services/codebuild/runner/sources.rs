@@ -62,13 +62,26 @@ pub(super) async fn download(
         let mut primary_dir = format!("{base}/src");
         let inputs = io.inputs.clone();
         let w = work.clone();
+        let (account, region) = (job.account.clone(), job.region.clone());
+        let endpoint = runner
+            .config
+            .container_endpoint
+            .as_ref()
+            .and_then(|e| e.get());
         let dirs = blocking(move || {
+            let at = InputPlace {
+                objects: objects.as_ref(),
+                repos: repos.as_deref(),
+                account: &account,
+                region: &region,
+                endpoint: endpoint.as_deref(),
+            };
             inputs
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
                     let dir = w.join(format!("in{i}"));
-                    fetch_zip(objects.as_ref(), &a.bucket, &a.key, &dir).map(|_| dir)
+                    fetch_input(&at, &a.bucket, &a.key, &dir).map(|_| dir)
                 })
                 .collect::<Result<Vec<_>, Failure>>()
         })
@@ -225,18 +238,99 @@ fn fetch_zip(
     key: &str,
     dir: &Path,
 ) -> Result<(), Failure> {
+    let obj = get_object(objects, bucket, key, dir)?;
+    unpack(obj.file, bucket, key, dir)
+}
+
+/// The object, and `dir` made ready for it.
+fn get_object(
+    objects: &dyn ObjectStore,
+    bucket: &str,
+    key: &str,
+    dir: &Path,
+) -> Result<crate::engine::ports::StoredObject, Failure> {
     let obj = objects.get_object(bucket, key, None).map_err(|e| {
         client(format!(
             "failed to download the source from s3://{bucket}/{key}: {e}"
         ))
     })?;
     std::fs::create_dir_all(dir).map_err(|e| client(e.to_string()))?;
-    crate::archive::unzip_from(obj.file, dir).map_err(|e| {
+    Ok(obj)
+}
+
+fn unpack(file: std::fs::File, bucket: &str, key: &str, dir: &Path) -> Result<(), Failure> {
+    crate::archive::unzip_from(file, dir).map_err(|e| {
         client(format!(
             "the source s3://{bucket}/{key} could not be unpacked: {e}"
         ))
     })?;
     Ok(())
+}
+
+/// Where a pipeline input may come from.
+struct InputPlace<'a> {
+    objects: &'a dyn ObjectStore,
+    repos: Option<&'a dyn SourceRepository>,
+    account: &'a str,
+    region: &'a str,
+    /// simfra's endpoint as the build container reaches it: the origin of a clone.
+    endpoint: Option<&'a str>,
+}
+
+/// The largest `CODEBUILD_CLONE_REF` document read (they are about 250 bytes).
+const CLONE_REF_MAX: u64 = 64 * 1024;
+
+/// A CodeCommit source action's `CODEBUILD_CLONE_REF` artifact: the repository and commit a
+/// build clones instead of unpacking a zip.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CloneRef {
+    full_repository_name: String,
+    commit_id: String,
+    clone_url: Option<String>,
+}
+
+/// A pipeline input artifact into `dir`: a zip is unpacked; a `CODEBUILD_CLONE_REF` document
+/// becomes a full clone of the repository (history and `.git`) checked out at its commit,
+/// whose `origin` is the repository's URL as the build container reaches simfra.
+fn fetch_input(at: &InputPlace<'_>, bucket: &str, key: &str, dir: &Path) -> Result<(), Failure> {
+    use std::io::{Read, Seek};
+    let obj = get_object(at.objects, bucket, key, dir)?;
+    let mut file = obj.file;
+    if obj.size <= CLONE_REF_MAX {
+        let mut head = Vec::new();
+        (&mut file)
+            .take(CLONE_REF_MAX)
+            .read_to_end(&mut head)
+            .map_err(|e| client(format!("reading s3://{bucket}/{key}: {e}")))?;
+        if let Ok(r) = serde_json::from_slice::<CloneRef>(&head) {
+            let repos = at
+                .repos
+                .ok_or_else(|| client("CodeCommit is not available"))?;
+            let origin = match at.endpoint {
+                Some(e) => format!("{e}/v1/repos/{}", r.full_repository_name),
+                None => r.clone_url.clone().unwrap_or_default(),
+            };
+            return repos
+                .clone_at(
+                    at.account,
+                    at.region,
+                    &r.full_repository_name,
+                    &r.commit_id,
+                    &origin,
+                    dir,
+                )
+                .map_err(|e| {
+                    client(format!(
+                        "failed to clone {} at {}: {e}",
+                        r.full_repository_name, r.commit_id
+                    ))
+                });
+        }
+        file.rewind()
+            .map_err(|e| client(format!("reading s3://{bucket}/{key}: {e}")))?;
+    }
+    unpack(file, bucket, key, dir)
 }
 
 fn fetch_source(
