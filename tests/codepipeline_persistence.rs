@@ -1,5 +1,6 @@
 //! Persistence: the real binary with `SIMFRA_DATA_DIR`, killed with SIGKILL, started again on
-//! the same directory: every acknowledged write is there, pipeline versions included.
+//! the same directory: every acknowledged write is there, pipeline versions included; while the
+//! engine's progress cannot be written, answers fail instead of telling what is not on disk.
 
 mod codepipeline_support;
 mod common;
@@ -155,5 +156,100 @@ async fn state_survives_kill_9() {
         .await
         .unwrap();
     assert_eq!(v3.pipeline().unwrap().version(), Some(3));
+    second.kill_9();
+}
+
+/// A client with retries off: each call is one request.
+fn client_once(url: &str) -> aws_sdk_codepipeline::Client {
+    let config = aws_sdk_codepipeline::config::Builder::from(&common::sdk_config(url))
+        .retry_config(aws_sdk_codepipeline::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_codepipeline::Client::from_conf(config)
+}
+
+#[tokio::test]
+async fn answers_fail_while_engine_progress_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Simfra::start(dir.path());
+    let cp = client_once(&first.url());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&common::sdk_config(&first.url()))
+            .force_path_style(true)
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+
+    // The disk refuses the engine's execution records (as a full disk would), through a
+    // trigger in simfra's database.
+    let side = rusqlite::Connection::open(dir.path().join("simfra.db")).unwrap();
+    side.execute_batch(
+        "CREATE TRIGGER refuse_insert BEFORE INSERT ON records
+           WHEN NEW.tbl = 'codepipeline.executions'
+           BEGIN SELECT RAISE(ABORT, 'no space left on device'); END;
+         CREATE TRIGGER refuse_update BEFORE UPDATE ON records
+           WHEN NEW.tbl = 'codepipeline.executions'
+           BEGIN SELECT RAISE(ABORT, 'no space left on device'); END;",
+    )
+    .unwrap();
+
+    // CreatePipeline starts an execution, whose record cannot be written: the answer is a
+    // server fault, not a success the disk does not back.
+    let err = cp
+        .create_pipeline()
+        .pipeline(pipeline_with("held", "build"))
+        .send()
+        .await
+        .unwrap_err();
+    let raw = err.raw_response().unwrap();
+    assert_eq!(raw.status().as_u16(), 500);
+    let err = err.into_service_error();
+    assert_eq!(err.meta().code(), Some("InternalFailure"));
+    assert!(
+        err.meta()
+            .message()
+            .unwrap()
+            .contains("no space left on device"),
+        "{err:?}"
+    );
+    // Every answer fails meanwhile, in its own protocol (S3: an XML InternalError).
+    let err = cp.list_pipelines().send().await.unwrap_err();
+    assert_eq!(
+        err.into_service_error().meta().code(),
+        Some("InternalFailure")
+    );
+    let err = s3.list_buckets().send().await.unwrap_err();
+    assert_eq!(
+        err.into_service_error().meta().code(),
+        Some("InternalError")
+    );
+
+    // The disk recovers: the held record is written, and answers succeed again.
+    side.execute_batch("DROP TRIGGER refuse_insert; DROP TRIGGER refuse_update;")
+        .unwrap();
+    let listed = cp
+        .list_pipeline_executions()
+        .pipeline_name("held")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.pipeline_execution_summaries().len(), 1);
+    let id = listed.pipeline_execution_summaries()[0]
+        .pipeline_execution_id()
+        .unwrap()
+        .to_string();
+    drop(side);
+    first.kill_9();
+
+    // Nothing was lost.
+    let second = Simfra::start(dir.path());
+    let cp = client_once(&second.url());
+    let again = cp
+        .get_pipeline_execution()
+        .pipeline_name("held")
+        .pipeline_execution_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(again.pipeline_execution().is_some());
     second.kill_9();
 }

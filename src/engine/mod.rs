@@ -345,8 +345,8 @@ impl Engine {
 
     /// Returns once every write the engine queued so far is committed: what the router does
     /// before it answers, for callers that read the engine's records without it (tests).
-    pub fn durable(&self) {
-        self.shared.records.durable();
+    pub fn durable(&self) -> Result<(), crate::store::StoreError> {
+        self.shared.records.durable()
     }
 
     /// Forgets everything (`/_simfra/reset`): live executions are abandoned, records cleared.

@@ -357,8 +357,8 @@ impl Records {
     }
 
     /// Returns once every write queued so far is committed (`Store::durable`).
-    pub fn durable(&self) {
-        self.store.durable();
+    pub fn durable(&self) -> Result<(), crate::store::StoreError> {
+        self.store.durable()
     }
 
     pub fn spec(&self, key: &PipelineKey, version: i64) -> Option<Arc<PipelineSpec>> {

@@ -131,7 +131,7 @@ pub(super) async fn until(engine: &Engine, what: &str, f: impl Fn(&Records) -> b
         }
         let _ = tokio::time::timeout(Duration::from_millis(5), rx.recv()).await;
     }
-    engine.durable();
+    engine.durable().unwrap();
 }
 
 pub(super) fn status(engine: &Engine, id: &str) -> PipelineExecutionStatus {

@@ -33,6 +33,14 @@ pub trait RestService: Send + Sync {
         payload: web::Payload,
         ctx: RequestContext,
     ) -> LocalBoxFuture<'static, HttpResponse>;
+    /// A server fault answered in this service's protocol instead of what the request was
+    /// answered with (see [`dispatch`]). Plain text unless the service says otherwise.
+    fn fault(&self, req: &HttpRequest, message: &str, request_id: &str) -> HttpResponse {
+        let _ = (req, request_id);
+        HttpResponse::InternalServerError()
+            .insert_header(("Content-Type", "text/plain; charset=utf-8"))
+            .body(format!("{message}\n"))
+    }
 }
 
 /// What the admin endpoints need from a service: its name, its state, and a way to wipe it.
@@ -205,12 +213,41 @@ pub async fn dispatch(
     payload: web::Payload,
     router: web::Data<Arc<Router>>,
 ) -> HttpResponse {
+    let Some(store) = &router.store else {
+        return route(req, payload, &router).await;
+    };
+    let kept = req.clone();
     let response = route(req, payload, &router).await;
-    // Writes queued without waiting (the engine's) may be what this answer shows or caused.
-    if let Some(store) = &router.store {
-        store.durable();
+    // Writes queued without waiting (the engine's) may be what this answer shows or caused:
+    // it goes out once they are on disk, and not at all while they cannot be written.
+    match store.durable() {
+        Ok(()) => response,
+        Err(e) => not_persisted(&router, &kept, &response, &e.to_string()),
     }
-    response
+}
+
+/// What a request is answered with instead while the store holds writes it could not
+/// commit: a server fault in the request's protocol, with the request id of the answer it
+/// replaces (the client may retry; the store keeps trying to write).
+fn not_persisted(
+    router: &Router,
+    req: &HttpRequest,
+    replaced: &HttpResponse,
+    message: &str,
+) -> HttpResponse {
+    let request_id = ["x-amzn-RequestId", "x-amz-request-id"]
+        .iter()
+        .find_map(|h| replaced.headers().get(*h)?.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(super::context::new_request_id);
+    if header(req.headers(), "x-amz-target").is_some() || req.path().starts_with("/_simfra/") {
+        return ApiError::internal(message).to_json_response(&request_id);
+    }
+    let ctx = router.context(req);
+    match router.rest.iter().find(|s| s.matches(req, &ctx)) {
+        Some(service) => service.fault(req, message, &request_id),
+        None => ApiError::internal(message).to_json_response(&request_id),
+    }
 }
 
 async fn route(req: HttpRequest, payload: web::Payload, router: &Router) -> HttpResponse {

@@ -87,6 +87,8 @@ pub enum StoreError {
     WriterGone,
     #[error("the store is closed (the server is stopping)")]
     Closed,
+    #[error("earlier changes could not be written to the data directory ({0}); simfra keeps trying, and answers fail until they are written")]
+    NotPersisted(String),
     #[error("the data directory holds schema version {found}, newer than this simfra knows ({known}); use a newer simfra or another SIMFRA_DATA_DIR")]
     NewerSchema { found: i64, known: i64 },
 }
@@ -252,10 +254,13 @@ impl Store {
     }
 
     /// Returns once every write queued so far is committed (at once in memory mode, or when
-    /// nothing is pending): committed on this thread if no commit is running.
-    pub fn durable(&self) {
-        if let Some(w) = &self.writer {
-            w.flush();
+    /// nothing is pending): committed on this thread if no commit is running. Fails with
+    /// [`StoreError::NotPersisted`] while queued writes that failed are held (see
+    /// `writer.rs`): what a client would be told is then not on disk.
+    pub fn durable(&self) -> Result<(), StoreError> {
+        match &self.writer {
+            Some(w) => w.flush(),
+            None => Ok(()),
         }
     }
 
@@ -276,7 +281,7 @@ impl Store {
         let Some(w) = &self.writer else {
             return Ok(Vec::new());
         };
-        w.flush();
+        w.flush()?;
         let guard = w.conn();
         let Some(conn) = guard.as_ref() else {
             return Err(StoreError::Closed);
@@ -303,7 +308,7 @@ impl Store {
         let Some(w) = &self.writer else {
             return Ok(None);
         };
-        w.flush();
+        w.flush()?;
         let guard = w.conn();
         let Some(conn) = guard.as_ref() else {
             return Err(StoreError::Closed);
@@ -465,7 +470,7 @@ mod tests {
                 store.apply_later(b);
             }
             // What the router waits for before an answer: the queued writes, committed.
-            store.durable();
+            store.durable().unwrap();
             let guard = store.writer.as_ref().unwrap().conn();
             let value: Vec<u8> = guard
                 .as_ref()
@@ -539,6 +544,88 @@ mod tests {
         assert!(live.join("blobs/b").exists());
         assert!(foreign.exists());
         assert!(other.exists());
+    }
+
+    #[test]
+    fn queued_writes_that_fail_are_held_and_written_again_in_order() {
+        let dir = std::env::temp_dir().join(format!("simfra-store-test-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir).unwrap();
+        // The disk refuses writes to table "t" (as a full disk would), through a trigger set
+        // by a second connection.
+        let side = Connection::open(dir.join("simfra.db")).unwrap();
+        side.execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.tbl = 't'
+             BEGIN SELECT RAISE(ABORT, 'no space left'); END;",
+        )
+        .unwrap();
+        let put = |table: &'static str, key: &str, value: i32| {
+            let mut b = Batch::new();
+            b.put(table, key, &value);
+            b
+        };
+        store.apply_later(put("t", "a", 1));
+        store.apply_later(put("u", "b", 1));
+        // Nothing is answered as durable, and a waiting writer fails too: the held writes
+        // come first.
+        let err = store.durable().unwrap_err();
+        assert!(
+            matches!(&err, StoreError::NotPersisted(m) if m.contains("no space left")),
+            "{err}"
+        );
+        assert!(store.apply(put("u", "c", 1)).is_err());
+        store.apply_later(put("u", "b", 2));
+        assert!(store.durable().is_err());
+
+        // The disk recovers: the held writes go in, in their order (b ends as 2).
+        side.execute_batch("DROP TRIGGER refuse").unwrap();
+        store.durable().unwrap();
+        store.apply(put("u", "c", 3)).unwrap();
+        let t: Vec<(String, i32)> = store.load("t").unwrap();
+        let u: Vec<(String, i32)> = store.load("u").unwrap();
+        assert_eq!(t, vec![("a".to_string(), 1)]);
+        assert_eq!(u, vec![("b".to_string(), 2), ("c".to_string(), 3)]);
+        drop((store, side));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn held_writes_are_retried_without_new_ones() {
+        let dir = std::env::temp_dir().join(format!("simfra-store-test-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&dir).unwrap();
+        let side = Connection::open(dir.join("simfra.db")).unwrap();
+        side.execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON records
+             BEGIN SELECT RAISE(ABORT, 'I/O error'); END;",
+        )
+        .unwrap();
+        let mut b = Batch::new();
+        b.put("t", "k", &"v");
+        store.apply_later(b);
+        assert!(store.durable().is_err());
+        side.execute_batch("DROP TRIGGER refuse").unwrap();
+        // The background thread writes it again by itself, within about a second.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let found: Option<String> = side
+                .query_row(
+                    "SELECT value FROM records WHERE tbl = 't' AND key = 'k'",
+                    [],
+                    |r| r.get::<_, Vec<u8>>(0),
+                )
+                .ok()
+                .map(|v| String::from_utf8(v).unwrap());
+            if found.is_some() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the held write was not retried"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        store.durable().unwrap();
+        drop((store, side));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

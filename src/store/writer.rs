@@ -10,6 +10,13 @@
 //! Order is the queue's: a batch is committed with or after every batch queued before it.
 //! A transaction that fails is rolled back and its batches are written one by one, so that
 //! each waiting caller gets its own batch's outcome.
+//!
+//! A batch nobody waits for cannot be failed back to anyone. When one fails (disk full, I/O
+//! error), it and every batch after it are held: they are written again, in their order,
+//! before anything newer, by the next commit and every second by the background thread.
+//! While batches are held, waiting writers fail and `flush` reports the failure, so that no
+//! client is answered with a change that is not on disk; the first commit that succeeds
+//! ends it.
 
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -27,6 +34,9 @@ const GATHER: Duration = Duration::from_millis(2);
 /// Past this many queued batches, a batch queued without waiting is committed at once: the
 /// queue cannot outgrow the disk.
 const QUEUE_LIMIT: usize = 4096;
+
+/// How often the background thread writes held batches again while nothing new arrives.
+const RETRY: Duration = Duration::from_secs(1);
 
 pub(super) struct Writer {
     shared: Arc<Shared>,
@@ -56,6 +66,11 @@ struct Queue {
     closed: bool,
     /// The database is closed: nothing more is queued.
     shut: bool,
+    /// Batches nobody waits for whose commit failed, oldest first: written again before
+    /// anything newer.
+    held: Vec<Item>,
+    /// Why they failed, while some are held.
+    failure: Option<String>,
 }
 
 struct Item {
@@ -100,10 +115,15 @@ impl Writer {
         }
     }
 
-    /// Returns once everything queued so far is committed (at once if it is).
-    pub(super) fn flush(&self) {
+    /// Returns once everything queued so far is committed (at once if it is), or with the
+    /// failure that holds some of it back (see the module docs).
+    pub(super) fn flush(&self) -> Result<(), StoreError> {
         let target = self.shared.lock_queue().queued;
         self.shared.commit_through(target);
+        match &self.shared.lock_queue().failure {
+            Some(reason) => Err(StoreError::NotPersisted(reason.clone())),
+            None => Ok(()),
+        }
     }
 
     /// The connection, for reads (start-up loading); `None` once closed.
@@ -114,7 +134,7 @@ impl Writer {
     /// Commits what is queued, stops the background thread and closes the database (its
     /// lock released). Later writes fail with `StoreError::Closed`.
     pub(super) fn close(&self) {
-        self.flush();
+        let _ = self.flush();
         self.shared.lock_queue().closed = true;
         self.shared.work.notify_one();
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -126,7 +146,14 @@ impl Writer {
         self.shared.commit_through(target);
         let mut queue = self.shared.lock_queue();
         queue.shut = true;
-        let left = std::mem::take(&mut queue.items);
+        let mut left = std::mem::take(&mut queue.held);
+        left.append(&mut queue.items);
+        if let Some(reason) = queue.failure.take() {
+            tracing::error!(
+                "closing the store with {} change(s) that could not be written: {reason}",
+                left.len()
+            );
+        }
         drop(queue);
         for item in left {
             answer(item, Err(StoreError::Closed));
@@ -174,12 +201,13 @@ impl Shared {
         (seq, queued)
     }
 
-    /// Returns once batch `seq` and all before it are committed: commits the queue on this
-    /// thread, or waits for the commit that is running.
+    /// Returns once batch `seq` and all before it had their transaction: commits the queue on
+    /// this thread, or waits for the commit that is running. Held batches are tried once more.
     fn commit_through(&self, seq: u64) {
         let mut queue = self.lock_queue();
+        let mut tried = false;
         loop {
-            if queue.committed >= seq {
+            if queue.committed >= seq && (queue.held.is_empty() || tried) {
                 return;
             }
             if queue.committing {
@@ -187,36 +215,80 @@ impl Shared {
                 continue;
             }
             queue = self.commit_queued(queue);
+            tried = true;
         }
     }
 
-    /// Commits every queued batch (the queue lock is released meanwhile).
+    /// Commits the held and every queued batch (the queue lock is released meanwhile).
     fn commit_queued<'a>(&'a self, mut queue: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
-        let items = std::mem::take(&mut queue.items);
+        let mut items = std::mem::take(&mut queue.held);
+        items.append(&mut queue.items);
         let last = queue.queued;
         queue.committing = true;
         drop(queue);
         let ending = Ending { shared: self, last };
+        let mut held = Vec::new();
+        let mut failure: Option<String> = None;
         {
             let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
             let conn = &mut *guard;
+            let single = items.len() == 1;
             match commit(conn, &items) {
                 Ok(()) => {
                     for item in items {
                         answer(item, Ok(()));
                     }
                 }
-                Err(e) if items.len() == 1 => {
-                    if let Some(item) = items.into_iter().next() {
-                        answer(item, Err(e));
+                // One batch spoiled the transaction: each is written alone (a lone one is
+                // not tried twice), and each waiting caller hears about its own. From the
+                // first failing batch nobody waits for on, the rest are held, in order.
+                Err(e) => {
+                    let mut first = Some(e);
+                    for item in items {
+                        if let Some(reason) = &failure {
+                            match item.reply {
+                                Some(_) => {
+                                    answer(item, Err(StoreError::NotPersisted(reason.clone())))
+                                }
+                                None => held.push(item),
+                            }
+                            continue;
+                        }
+                        let outcome = match first.take() {
+                            Some(e) if single => Err(e),
+                            _ => commit(conn, std::slice::from_ref(&item)),
+                        };
+                        match outcome {
+                            Err(e) if item.reply.is_none() => {
+                                failure = Some(e.to_string());
+                                held.push(item);
+                            }
+                            outcome => answer(item, outcome),
+                        }
                     }
                 }
-                // One batch spoiled the transaction: each is written alone, and each caller
-                // hears about its own.
-                Err(_) => {
-                    for item in items {
-                        let outcome = commit(conn, std::slice::from_ref(&item));
-                        answer(item, outcome);
+            }
+        }
+        {
+            // `held` of the queue is empty: taken above, and only a commit fills it.
+            let mut queue = self.lock_queue();
+            match failure {
+                Some(reason) => {
+                    if queue.failure.is_none() {
+                        tracing::error!(
+                            "could not write {} queued change(s) to the data directory: {reason}; \
+                             they are kept and written again, and answers fail until they are",
+                            held.len()
+                        );
+                    }
+                    queue.held = held;
+                    queue.failure = Some(reason);
+                }
+                None => {
+                    if queue.failure.take().is_some() {
+                        tracing::info!(
+                            "the held changes are written: the data directory is in step again"
+                        );
                     }
                 }
             }
@@ -230,20 +302,26 @@ impl Shared {
     fn background(&self) {
         let mut queue = self.lock_queue();
         loop {
-            while queue.items.is_empty() && !queue.closed {
+            while queue.items.is_empty() && queue.held.is_empty() && !queue.closed {
                 queue = self.work.wait(queue).unwrap_or_else(|p| p.into_inner());
             }
             if queue.closed && queue.items.is_empty() {
                 return;
             }
             if !queue.closed {
+                // Held batches alone are tried again after a pause; new ones are gathered.
+                let pause = if queue.items.is_empty() {
+                    RETRY
+                } else {
+                    GATHER
+                };
                 queue = self
                     .work
-                    .wait_timeout(queue, GATHER)
+                    .wait_timeout(queue, pause)
                     .map(|(q, _)| q)
                     .unwrap_or_else(|p| p.into_inner().0);
             }
-            if queue.items.is_empty() {
+            if queue.items.is_empty() && queue.held.is_empty() {
                 continue;
             }
             if queue.committing {

@@ -83,6 +83,14 @@ impl RestService for S3Rest {
         ctx.signing_service.as_deref().is_none_or(|s| s == "s3")
     }
 
+    fn fault(&self, req: &HttpRequest, message: &str, request_id: &str) -> HttpResponse {
+        S3Error::with_message(ErrorCode::InternalError, message).to_response(
+            req.path(),
+            request_id,
+            req.method() == Method::HEAD,
+        )
+    }
+
     fn handle(
         &self,
         req: HttpRequest,
