@@ -176,12 +176,16 @@ impl Store {
             move |source| StoreError::Io { path, source }
         };
         std::fs::create_dir_all(&blob_root).map_err(io(&blob_root))?;
-        let owner_path = root.join(OWNER_FILE);
-        let owner = std::fs::File::create(&owner_path).map_err(io(&owner_path))?;
+        // The owner file is locked before it gets its name: another store's sweep never
+        // sees it unlocked (it would take the directory for abandoned).
+        let pending = root.join("owner.lock.new");
+        let owner = std::fs::File::create(&pending).map_err(io(&pending))?;
         owner.try_lock().map_err(|e| StoreError::Io {
-            path: owner_path.clone(),
+            path: pending.clone(),
             source: e.into(),
         })?;
+        let owner_path = root.join(OWNER_FILE);
+        std::fs::rename(&pending, &owner_path).map_err(io(&owner_path))?;
         Ok(Store {
             writer: None,
             blob_root,

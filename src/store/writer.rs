@@ -283,6 +283,8 @@ impl Shared {
                     }
                     queue.held = held;
                     queue.failure = Some(reason);
+                    // The background thread may be asleep for want of work: it retries.
+                    self.work.notify_one();
                 }
                 None => {
                     if queue.failure.take().is_some() {
