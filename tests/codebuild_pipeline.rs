@@ -20,6 +20,7 @@ use aws_sdk_codepipeline::types::{
 use aws_sdk_s3::primitives::ByteStream;
 use codepipeline_support::{action, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
+use common::git::git;
 use simfra::Settings;
 
 const BUILDSPEC: &str = r#"version: 0.2
@@ -446,25 +447,6 @@ async fn abandoning_the_execution_stops_its_build() {
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 const CLONE_SPEC: &str = r#"version: 0.2
 env:
   exported-variables:
@@ -570,13 +552,48 @@ async fn a_clone_ref_source_gives_the_build_a_full_clone() {
         "{:#?}",
         actions.action_execution_details()
     );
-    let built = actions
-        .action_execution_details()
-        .iter()
-        .find(|a| a.action_name() == Some("Build"))
-        .unwrap()
-        .output()
-        .unwrap();
+    let output_of = |name: &str| {
+        actions
+            .action_execution_details()
+            .iter()
+            .find(|a| a.action_name() == Some(name))
+            .unwrap()
+            .output()
+            .unwrap()
+            .clone()
+    };
+    let read = |location: &aws_sdk_codepipeline::types::S3Location| {
+        let (s3, bucket, key) = (
+            s3.clone(),
+            location.bucket().unwrap().to_string(),
+            location.key().unwrap().to_string(),
+        );
+        async move {
+            s3.get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap()
+                .body
+                .collect()
+                .await
+                .unwrap()
+                .into_bytes()
+        }
+    };
+    // The source's artifact is the clone reference, naming the server's own address.
+    let checkout = output_of("Checkout");
+    let reference: serde_json::Value =
+        serde_json::from_slice(&read(checkout.output_artifacts()[0].s3_location().unwrap()).await)
+            .unwrap();
+    assert_eq!(reference["CommitId"], head.as_str());
+    assert_eq!(reference["FullRepositoryName"], "cloned");
+    assert_eq!(
+        reference["CloneUrl"],
+        format!("http://{}/v1/repos/cloned", server.addr).as_str()
+    );
+    let built = output_of("Build");
     // HEAD is detached at the pushed commit, and origin is the repository on simfra.
     let vars = built.output_variables().unwrap();
     assert_eq!(vars.get("HEAD_FILE"), Some(&head));
@@ -584,19 +601,7 @@ async fn a_clone_ref_source_gives_the_build_a_full_clone() {
     assert!(origin.ends_with("/v1/repos/cloned"), "{origin}");
 
     // The build's output holds the whole clone: both commits are there, the tree is clean.
-    let location = built.output_artifacts()[0].s3_location().unwrap();
-    let zip = s3
-        .get_object()
-        .bucket(location.bucket().unwrap())
-        .key(location.key().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+    let zip = read(built.output_artifacts()[0].s3_location().unwrap()).await;
     let zip_path = tmp.path().join("tree.zip");
     std::fs::write(&zip_path, &zip).unwrap();
     let tree = tmp.path().join("tree");

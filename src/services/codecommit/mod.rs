@@ -39,20 +39,31 @@ use state::{RepoRecord, State};
 pub struct CodeCommit {
     pub state: State,
     bus: EventBus,
-    /// `http://host:port` that clone URLs outside a request (pipeline artifacts) use.
-    advertised: String,
+    /// The host that clone URLs outside a request (pipeline artifacts) name.
+    advertised_host: String,
+    /// The configured port, and the address the server bound (port 0 binds a free one).
+    port: u16,
+    bound: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 impl CodeCommit {
-    pub fn new(store: Arc<Store>, bus: EventBus, settings: &Settings) -> Result<Self> {
+    pub fn new(
+        store: Arc<Store>,
+        bus: EventBus,
+        settings: &Settings,
+        bound: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    ) -> Result<Self> {
         let host = match settings.host.as_str() {
-            "0.0.0.0" | "::" | "" => "localhost",
-            h => h,
+            "0.0.0.0" | "::" | "" => "localhost".to_string(),
+            h if h.contains(':') => format!("[{h}]"),
+            h => h.to_string(),
         };
         Ok(CodeCommit {
             state: State::load(store)?,
             bus,
-            advertised: format!("http://{host}:{}", settings.port),
+            advertised_host: host,
+            port: settings.port,
+            bound,
         })
     }
 
@@ -256,7 +267,11 @@ impl SourceRepository for CodeCommit {
     }
 
     fn clone_url(&self, _account: &str, _region: &str, repository: &str) -> String {
-        format!("{}/v1/repos/{repository}", self.advertised)
+        let port = self.bound.get().map_or(self.port, |a| a.port());
+        format!(
+            "http://{}:{port}/v1/repos/{repository}",
+            self.advertised_host
+        )
     }
 
     fn clone_at(
@@ -306,7 +321,8 @@ pub fn register(
     bus: EventBus,
 ) -> std::result::Result<Arc<CodeCommit>, String> {
     let svc = Arc::new(
-        CodeCommit::new(store, bus, settings).map_err(|e| format!("loading CodeCommit: {e}"))?,
+        CodeCommit::new(store, bus, settings, router.bound.clone())
+            .map_err(|e| format!("loading CodeCommit: {e}"))?,
     );
     router.add_json(service(&svc));
     router.add_rest(Box::new(http::GitHttp { svc: svc.clone() }));
