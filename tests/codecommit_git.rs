@@ -4,42 +4,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use common::git::{git, git_out};
+
 use std::time::Duration;
 
 use aws_sdk_codecommit::primitives::Blob;
-
-/// Runs git in `dir` with a clean configuration; returns the output.
-fn git_out(dir: &Path, args: &[&str]) -> Output {
-    Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=Test User",
-            "-c",
-            "user.email=test@example.com",
-        ])
-        .args(["-c", "init.defaultBranch=main", "-c", "protocol.version=2"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .output()
-        .expect("git runs (is it installed?)")
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_out(dir, args);
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn url(server: &simfra::server::TestServer, repo: &str) -> String {
     // Credentials in the URL are accepted and ignored.

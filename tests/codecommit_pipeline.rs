@@ -5,39 +5,14 @@
 mod codepipeline_support;
 mod common;
 
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_codepipeline::types::{
     ActionCategory, ActionOwner, PipelineDeclaration, PipelineExecutionStatus,
 };
 use codepipeline_support::{action, stage, store, type_id, ROLE};
+use common::git::git;
 use common::process::Simfra;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=Test User",
-            "-c",
-            "user.email=test@example.com",
-        ])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn pipeline(name: &str, poll: Option<&str>) -> PipelineDeclaration {
     let mut config = vec![("RepositoryName", "web"), ("BranchName", "main")];

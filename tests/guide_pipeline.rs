@@ -12,26 +12,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::docker::{docker_available, TEST_IMAGE};
+use common::git::git;
 use simfra::Settings;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 fn write(dir: &Path, path: &str, body: &str, exec: bool) {
     let p = dir.join(path);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod git;
 pub mod process;
 
 use std::io::{Read, Write};
