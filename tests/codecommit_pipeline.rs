@@ -30,7 +30,11 @@ fn pipeline(name: &str, poll: Option<&str>) -> PipelineDeclaration {
     let deploy = action(
         "Deploy",
         type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3"),
-        &[("BucketName", "web-site"), ("Extract", "true")],
+        &[
+            ("BucketName", "web-site"),
+            ("Extract", "true"),
+            ("CacheControl", "max-age=60"),
+        ],
         &["SourceOutput"],
         &[],
     );
@@ -161,10 +165,21 @@ async fn a_push_starts_the_pipeline_and_deploys_the_pushed_tree() {
         .send()
         .await
         .unwrap();
+    // Served as a site: content types by extension, the action's Cache-Control.
+    assert_eq!(body.content_type(), Some("text/html"));
+    assert_eq!(body.cache_control(), Some("max-age=60"));
     assert_eq!(
         body.body.collect().await.unwrap().into_bytes().as_ref(),
         b"<h1>v1</h1>\n"
     );
+    let script = s3
+        .head_object()
+        .bucket("web-site")
+        .key("assets/app.js")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.content_type(), Some("application/javascript"));
 
     // The source action's variables.
     let actions = cp

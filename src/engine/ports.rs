@@ -54,9 +54,26 @@ pub trait ObjectStore: Send + Sync {
         bucket: &str,
         key: &str,
         file: &mut File,
-        content_type: Option<&str>,
-        metadata: BTreeMap<String, String>,
+        headers: ObjectHeaders,
     ) -> Result<PutResult, PortError>;
+}
+
+/// What an object is stored with besides its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectHeaders {
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    /// User metadata, without the `x-amz-meta-` prefix.
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl ObjectHeaders {
+    pub fn typed(content_type: &str) -> Self {
+        ObjectHeaders {
+            content_type: Some(content_type.to_string()),
+            ..Default::default()
+        }
+    }
 }
 
 /// A commit as a source action reports it.

@@ -4,14 +4,18 @@
 //! action runs (or pinned by a `sourceRevisions` override), copied as-is into the artifact
 //! store, and `ETag` / `VersionId` are emitted as output variables.
 //! Deploy: the input artifact is extracted into the bucket under `ObjectKey` (Extract=true) or
-//! stored whole as `ObjectKey` (Extract=false).
+//! stored whole as `ObjectKey` (Extract=false). Every object gets `CacheControl` as its
+//! Cache-Control, and a Content-Type by its name's extension (decision: a static site deployed
+//! this way is served as such; unknown extensions get none, so S3's default applies).
+//! `CannedACL` and `KMSEncryptionKeyARN` are accepted and not applied: simfra's S3 keeps no
+//! ACLs and no encryption keys.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{ActionJob, ActionSuccess, NothingToCancel, Provider, Reporter, RunningAction};
-use crate::engine::ports::{ObjectStore, PortError};
+use crate::engine::ports::{ObjectHeaders, ObjectStore, PortError};
 use crate::engine::records::ArtifactRevision;
 
 /// Runs blocking work off the engine thread and reports its outcome.
@@ -62,8 +66,7 @@ pub(crate) fn store_artifact(
             &out.bucket,
             &out.key,
             file,
-            Some("application/zip"),
-            BTreeMap::new(),
+            ObjectHeaders::typed("application/zip"),
         )
         .map_err(port)?;
     Ok(())
@@ -159,6 +162,43 @@ impl Provider for S3Deploy {
     }
 }
 
+/// The Content-Type of a deployed object, by its key's extension (the common web types).
+fn content_type_for(key: &str) -> Option<&'static str> {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let (_, ext) = name.rsplit_once('.')?;
+    Some(match ext.to_ascii_lowercase().as_str() {
+        "html" | "htm" => "text/html",
+        "css" => "text/css",
+        "js" | "mjs" => "application/javascript",
+        "json" | "map" => "application/json",
+        "txt" => "text/plain",
+        "md" => "text/markdown",
+        "csv" => "text/csv",
+        "xml" => "application/xml",
+        "yaml" | "yml" => "application/yaml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "ttf" => "font/ttf",
+        "otf" => "font/otf",
+        "wasm" => "application/wasm",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "gz" | "tgz" => "application/gzip",
+        "tar" => "application/x-tar",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        _ => return None,
+    })
+}
+
 fn deploy(
     objects: &dyn ObjectStore,
     job: &ActionJob,
@@ -185,18 +225,17 @@ fn deploy(
     let mut artifact = objects
         .get_object(&input.bucket, &input.key, None)
         .map_err(port)?;
-    let content_type = job.configuration.get("ContentType").map(String::as_str);
+    let cache_control = job.configuration.get("CacheControl").cloned();
+    let headers = |key: &str| ObjectHeaders {
+        content_type: content_type_for(key).map(str::to_string),
+        cache_control: cache_control.clone(),
+        metadata: BTreeMap::new(),
+    };
     if !extract {
         let key = object_key
             .ok_or_else(|| config_error("ObjectKey is required when Extract is false".into()))?;
         objects
-            .put_object_file(
-                &bucket,
-                &key,
-                &mut artifact.file,
-                content_type,
-                BTreeMap::new(),
-            )
+            .put_object_file(&bucket, &key, &mut artifact.file, headers(&key))
             .map_err(port)?;
         return Ok(ActionSuccess {
             summary: Some(format!("Deployed the artifact to s3://{bucket}/{key}")),
@@ -222,11 +261,29 @@ fn deploy(
         let mut file = std::fs::File::open(work.join(rel))
             .map_err(|e| ("JobFailed".to_string(), e.to_string()))?;
         objects
-            .put_object_file(&bucket, &key, &mut file, content_type, BTreeMap::new())
+            .put_object_file(&bucket, &key, &mut file, headers(&key))
             .map_err(port)?;
     }
     Ok(ActionSuccess {
         summary: Some(format!("Extracted {} files to s3://{bucket}", files.len())),
         ..Default::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_type_for;
+
+    #[test]
+    fn deployed_objects_are_typed_by_extension() {
+        assert_eq!(content_type_for("index.html"), Some("text/html"));
+        assert_eq!(
+            content_type_for("site/assets/App.JS"),
+            Some("application/javascript")
+        );
+        assert_eq!(content_type_for("logo.svg"), Some("image/svg+xml"));
+        assert_eq!(content_type_for("dir.d/README"), None);
+        assert_eq!(content_type_for("archive.unknownext"), None);
+        assert_eq!(content_type_for(".hidden"), None);
+    }
 }

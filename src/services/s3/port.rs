@@ -1,13 +1,11 @@
 //! S3 as the engine's object store (`crate::engine::ports::ObjectStore`): the artifact store,
 //! the S3 source and the S3 deploy target, without HTTP.
 
-use std::collections::BTreeMap;
-
 use super::errors::{ErrorCode, S3Error};
 use super::model::Versioning;
 use super::service::{ObjectStore, PutOptions};
 use crate::clock::Timestamp;
-use crate::engine::ports::{self, PortError, PutResult, StoredObject};
+use crate::engine::ports::{self, ObjectHeaders, PortError, PutResult, StoredObject};
 
 fn port_error(bucket: &str, key: &str, e: S3Error) -> PortError {
     match e.code {
@@ -67,16 +65,14 @@ impl ports::ObjectStore for ObjectStore {
         bucket: &str,
         key: &str,
         file: &mut std::fs::File,
-        content_type: Option<&str>,
-        metadata: BTreeMap<String, String>,
+        headers: ObjectHeaders,
     ) -> Result<PutResult, PortError> {
         let mut opts = PutOptions {
-            metadata,
+            metadata: headers.metadata,
             ..Default::default()
         };
-        if let Some(ct) = content_type {
-            opts.headers.content_type = Some(ct.to_string());
-        }
+        opts.headers.content_type = headers.content_type;
+        opts.headers.cache_control = headers.cache_control;
         let v = ObjectStore::put_object_open_file(self, bucket, key, file, opts)
             .map_err(|e| port_error(bucket, key, e))?;
         Ok(PutResult {

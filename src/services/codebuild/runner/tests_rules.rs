@@ -38,8 +38,7 @@ impl Provider for Emit {
             &out.bucket,
             &out.key,
             &mut file,
-            None,
-            BTreeMap::new(),
+            Default::default(),
         )
         .unwrap();
         reporter.succeeded(ActionSuccess::default());

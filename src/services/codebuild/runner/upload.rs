@@ -12,6 +12,7 @@ use md5::Digest as _;
 
 use super::build::sanitize;
 use super::{BuildJob, Runner};
+use crate::engine::ports::ObjectHeaders;
 use crate::runtime::ContainerRuntime;
 use crate::services::codebuild::artifacts::{self, Selected};
 use crate::services::codebuild::buildspec::ArtifactsSpec;
@@ -217,7 +218,15 @@ fn store(
     }
     let put = |key: &str, file: &mut std::fs::File, ty: Option<&str>| {
         objects
-            .put_object_file(&t.bucket, key, file, ty, Default::default())
+            .put_object_file(
+                &t.bucket,
+                key,
+                file,
+                ObjectHeaders {
+                    content_type: ty.map(str::to_string),
+                    ..Default::default()
+                },
+            )
             .map_err(|e| client(format!("uploading s3://{}/{key}: {e}", t.bucket)))
     };
     let mut out = BuildArtifacts {
