@@ -341,6 +341,48 @@ async fn s3_source_approval_and_s3_deploy_really_run() {
         .send()
         .await
         .unwrap();
+
+    // Deploy targets: an S3 deploy has none; unknown executions and pipelines are errors.
+    let deploy = details
+        .iter()
+        .find(|d| d.action_name() == Some("Deploy"))
+        .unwrap();
+    let targets = cp
+        .list_deploy_action_execution_targets()
+        .pipeline_name("site")
+        .action_execution_id(deploy.action_execution_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(targets.targets().is_empty());
+    let err = cp
+        .list_deploy_action_execution_targets()
+        .action_execution_id("00000000-0000-0000-0000-000000000000")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ActionExecutionNotFoundException");
+    let err = cp
+        .list_deploy_action_execution_targets()
+        .pipeline_name("no-such-pipeline")
+        .action_execution_id(deploy.action_execution_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "PipelineNotFoundException");
+    let err = cp
+        .list_deploy_action_execution_targets()
+        .action_execution_id(deploy.action_execution_id().unwrap())
+        .filters(
+            aws_sdk_codepipeline::types::TargetFilter::builder()
+                .name("SOMETHING_ELSE".into())
+                .values("x")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationException");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

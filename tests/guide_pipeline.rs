@@ -241,4 +241,45 @@ fn the_guides_pipeline_builds_and_deploys_what_was_pushed() {
     for stage in state["stageStates"].as_array().unwrap() {
         assert_eq!(stage["latestExecution"]["status"], "Succeeded", "{stage}");
     }
+
+    // The deploy action's targets: the tagged container, walked through the lifecycle.
+    let deploy_id = state["stageStates"][2]["actionStates"][0]["latestExecution"]
+        ["actionExecutionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = cli(&[
+        "codepipeline",
+        "list-deploy-action-execution-targets",
+        "--pipeline-name",
+        "my-pipeline",
+        "--action-execution-id",
+        &deploy_id,
+    ]);
+    let targets = listed["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 1, "{listed}");
+    assert_eq!(targets[0]["targetType"], "EC2", "{listed}");
+    assert_eq!(targets[0]["status"], "Succeeded", "{listed}");
+    assert!(targets[0]["endTime"].is_number(), "{listed}");
+    let events: Vec<&str> = targets[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(events.first(), Some(&"ApplicationStop"), "{listed}");
+    assert_eq!(events.last(), Some(&"ValidateService"), "{listed}");
+    let failed_only = cli(&[
+        "codepipeline",
+        "list-deploy-action-execution-targets",
+        "--action-execution-id",
+        &deploy_id,
+        "--filters",
+        "name=TARGET_STATUS,values=Failed",
+    ]);
+    assert_eq!(
+        failed_only["targets"],
+        serde_json::json!([]),
+        "{failed_only}"
+    );
 }

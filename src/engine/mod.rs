@@ -170,6 +170,18 @@ impl Engine {
         self.shared.providers.jobs()
     }
 
+    /// The targets an action execution deploys to, as its provider knows them
+    /// (`ListDeployActionExecutionTargets`).
+    pub fn deploy_targets(
+        &self,
+        record: &records::ActionRecord,
+    ) -> Result<Vec<ports::DeployTarget>, ports::PortError> {
+        self.shared
+            .providers
+            .of_type(&record.action_type)
+            .deploy_targets(record)
+    }
+
     /// Starts an execution: its record is written (and visible to reads) before this returns,
     /// then its actor is launched. A repeated `client_request_token` returns the execution that
     /// token started.

@@ -304,4 +304,33 @@ pub trait DeployService: Send + Sync {
     ) -> Result<String, PortError>;
     /// Stops a deployment (its `done` still runs, with status Stopped).
     fn stop_deployment(&self, account: &str, region: &str, deployment_id: &str);
+    /// The targets (instances) of a deployment, with their lifecycle events so far.
+    fn targets(
+        &self,
+        account: &str,
+        region: &str,
+        deployment_id: &str,
+    ) -> Result<Vec<DeployTarget>, PortError>;
+}
+
+/// One target of a deploy action (`ListDeployActionExecutionTargets`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployTarget {
+    pub id: String,
+    /// `EC2` or `OnPremises`.
+    pub kind: String,
+    pub status: String,
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    pub events: Vec<DeployTargetEvent>,
+}
+
+/// One step of a target's deployment (a lifecycle event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployTargetEvent {
+    pub name: String,
+    pub status: String,
+    pub start_time: Option<Timestamp>,
+    pub end_time: Option<Timestamp>,
+    pub message: Option<String>,
 }

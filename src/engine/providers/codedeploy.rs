@@ -12,7 +12,8 @@ use std::sync::Arc;
 use super::{
     ActionJob, ActionProgress, ActionSuccess, NothingToCancel, Provider, Reporter, RunningAction,
 };
-use crate::engine::ports::{DeployRequest, DeployService};
+use crate::engine::ports::{DeployRequest, DeployService, DeployTarget, PortError};
+use crate::engine::records::ActionRecord;
 
 pub struct CodeDeployAction {
     pub deployments: Arc<dyn DeployService>,
@@ -104,6 +105,17 @@ impl Provider for CodeDeployAction {
                 reporter.failed("JobFailed", e.to_string());
                 Box::new(NothingToCancel)
             }
+        }
+    }
+
+    /// The deployment's instances (its id is the action's external execution id); none before
+    /// the deployment was created.
+    fn deploy_targets(&self, record: &ActionRecord) -> Result<Vec<DeployTarget>, PortError> {
+        match &record.external_execution_id {
+            Some(id) => self
+                .deployments
+                .targets(&record.key.account, &record.key.region, id),
+            None => Ok(Vec::new()),
         }
     }
 }

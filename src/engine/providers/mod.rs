@@ -8,8 +8,8 @@ use actix::Recipient;
 
 use super::messages::ProviderReport;
 use super::ports::BuildService;
-use super::records::{ArtifactLocation, ArtifactRevision, ErrorDetails};
-use super::spec::{ActionSpec, PipelineKey};
+use super::records::{ActionRecord, ArtifactLocation, ArtifactRevision, ErrorDetails};
+use super::spec::{ActionSpec, ActionTypeSpec, PipelineKey};
 
 pub mod codebuild;
 pub mod codecommit;
@@ -132,6 +132,14 @@ pub trait Provider: Send + Sync {
     fn can_reattach(&self) -> bool {
         false
     }
+    /// The targets an action execution of this provider deploys to
+    /// (`ListDeployActionExecutionTargets`): none unless the provider deploys to instances.
+    fn deploy_targets(
+        &self,
+        _record: &ActionRecord,
+    ) -> Result<Vec<crate::engine::ports::DeployTarget>, crate::engine::ports::PortError> {
+        Ok(Vec::new())
+    }
 }
 
 /// A provider simfra does not have yet: the action fails at once with a message naming it.
@@ -193,7 +201,11 @@ impl Providers {
     }
 
     pub fn get(&self, spec: &ActionSpec) -> Arc<dyn Provider> {
-        let t = &spec.action_type;
+        self.of_type(&spec.action_type)
+    }
+
+    /// The provider of an action type.
+    pub fn of_type(&self, t: &ActionTypeSpec) -> Arc<dyn Provider> {
         match self
             .map
             .get(&(t.category.clone(), t.owner.clone(), t.provider.clone()))

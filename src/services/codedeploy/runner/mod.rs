@@ -32,7 +32,10 @@ use super::model::{DeploymentStatus, ErrorCode, ErrorInformation};
 use super::state::{DeploymentRecord, State};
 use super::CodeDeploy;
 use crate::bus::EventBus;
-use crate::engine::ports::{DeployRequest, DeployResult, DeployService, ObjectStore, PortError};
+use crate::engine::ports::{
+    DeployRequest, DeployResult, DeployService, DeployTarget, DeployTargetEvent, ObjectStore,
+    PortError,
+};
 use crate::protocol::{AwsEnum, Timestamp};
 use crate::runtime::{ContainerRuntime, ContainerSpec};
 

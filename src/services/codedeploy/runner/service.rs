@@ -2,6 +2,7 @@
 //! (the deploy service port).
 
 use super::*;
+use crate::services::codedeploy::model::InstanceTarget;
 
 /// The runner as the API's launcher.
 pub(super) struct Launch(pub(super) Arc<DeployRunner>);
@@ -91,5 +92,59 @@ impl DeployService for Deploys {
 
     fn stop_deployment(&self, account: &str, region: &str, deployment_id: &str) {
         self.runner.stop(account, region, deployment_id, false);
+    }
+
+    fn targets(
+        &self,
+        account: &str,
+        region: &str,
+        deployment_id: &str,
+    ) -> Result<Vec<DeployTarget>, PortError> {
+        let d = self
+            .svc
+            .state
+            .deployment(account, region, deployment_id)
+            .ok_or_else(|| {
+                PortError::Other(format!("The deployment {deployment_id} does not exist"))
+            })?;
+        Ok(d.targets.iter().map(deploy_target).collect())
+    }
+}
+
+/// A deployment's instance as a deploy action's target: its lifecycle events are the steps,
+/// the first start and the last end its times.
+fn deploy_target(t: &InstanceTarget) -> DeployTarget {
+    use crate::services::codedeploy::model::TargetStatus;
+    let events: Vec<DeployTargetEvent> = t
+        .lifecycle_events
+        .iter()
+        .map(|e| DeployTargetEvent {
+            name: e.lifecycle_event_name.clone(),
+            status: e.status.as_str().to_string(),
+            start_time: e.start_time,
+            end_time: e.end_time,
+            message: e
+                .diagnostics
+                .as_ref()
+                .map(|d| d.message.clone())
+                .filter(|m| !m.is_empty()),
+        })
+        .collect();
+    DeployTarget {
+        id: t.target_id.clone(),
+        kind: if t.target_arn.contains(":ec2:") {
+            "EC2".into()
+        } else {
+            "OnPremises".into()
+        },
+        status: t.status.as_str().to_string(),
+        start_time: events.iter().find_map(|e| e.start_time),
+        end_time: matches!(
+            t.status,
+            TargetStatus::Succeeded | TargetStatus::Failed | TargetStatus::Skipped
+        )
+        .then(|| events.iter().rev().find_map(|e| e.end_time))
+        .flatten(),
+        events,
     }
 }

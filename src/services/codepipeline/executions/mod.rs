@@ -32,6 +32,7 @@ pub mod jobs;
 pub mod model;
 pub mod rerun;
 pub mod revision;
+pub mod targets;
 pub mod views;
 
 use model::*;
@@ -737,6 +738,7 @@ pub fn register(mut json: JsonService, ex: &Arc<Executions>) -> JsonService {
         "ListPipelineExecutions" => list_pipeline_executions,
         "ListActionExecutions" => list_action_executions,
         "PutActionRevision" => revision::put_action_revision,
+        "ListDeployActionExecutionTargets" => targets::list_deploy_action_execution_targets,
     );
     async_ops!(
         "StopPipelineExecution" => stop_pipeline_execution,

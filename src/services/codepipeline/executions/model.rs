@@ -505,3 +505,65 @@ pub struct ListActionExecutionsOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListDeployActionExecutionTargetsInput {
+    pub pipeline_name: Option<String>,
+    pub action_execution_id: String,
+    #[serde(default)]
+    pub filters: Vec<TargetFilter>,
+    pub max_results: Option<i64>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetFilter {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListDeployActionExecutionTargetsOutput {
+    pub targets: Vec<DeployActionExecutionTarget>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployActionExecutionTarget {
+    pub target_id: String,
+    pub target_type: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<Timestamp>,
+    pub events: Vec<DeployTargetEvent>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployTargetEvent {
+    pub name: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<DeployTargetEventContext>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployTargetEventContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssm_command_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
