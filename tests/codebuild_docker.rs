@@ -15,14 +15,11 @@ use aws_sdk_codebuild::types::{
 use aws_sdk_codebuild::Client;
 use common::docker::{docker_available, TEST_IMAGE};
 use simfra::server::TestServer;
-use simfra::Settings;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/build";
 
 fn server(minute_millis: u64) -> TestServer {
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
+    let mut settings = common::docker::settings();
     settings.build_minute_millis = minute_millis;
     common::start_with(settings)
 }

@@ -21,7 +21,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use codepipeline_support::{action, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
 use common::git::git;
-use simfra::Settings;
 
 const BUILDSPEC: &str = r#"version: 0.2
 env:
@@ -173,10 +172,7 @@ async fn a_pipeline_builds_with_two_inputs_and_two_outputs() {
     if !docker_available() {
         return;
     }
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
-    let server = common::start_with(settings);
+    let server = common::docker::server();
     let s3 = common::s3(&server);
     let cb = common::codebuild(&server);
     let cp = common::codepipeline(&server);
@@ -322,10 +318,7 @@ async fn abandoning_the_execution_stops_its_build() {
     if !docker_available() {
         return;
     }
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
-    let server = common::start_with(settings);
+    let server = common::docker::server();
     let s3 = common::s3(&server);
     let cb = common::codebuild(&server);
     let cp = common::codepipeline(&server);
@@ -467,10 +460,7 @@ async fn a_clone_ref_source_gives_the_build_a_full_clone() {
     if !docker_available() {
         return;
     }
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
-    let server = common::start_with(settings);
+    let server = common::docker::server();
     let s3 = common::s3(&server);
     let cb = common::codebuild(&server);
     let cp = common::codepipeline(&server);

@@ -16,15 +16,11 @@ use aws_sdk_codebuild::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use common::docker::{docker_available, TEST_IMAGE};
 use simfra::server::TestServer;
-use simfra::Settings;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/build";
 
 fn server() -> TestServer {
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
-    common::start_with(settings)
+    common::docker::server()
 }
 
 fn environment(privileged: bool) -> ProjectEnvironment {

@@ -17,7 +17,6 @@ use aws_sdk_codedeploy::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use common::docker::{docker_available, TEST_IMAGE};
 use simfra::server::TestServer;
-use simfra::Settings;
 
 struct Instance(String);
 
@@ -180,10 +179,7 @@ async fn failed_event(cd: &Client, id: &str) -> (String, String, String, String)
 }
 
 fn server() -> TestServer {
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
-    common::start_with(settings)
+    common::docker::server()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

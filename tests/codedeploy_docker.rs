@@ -17,7 +17,6 @@ use aws_sdk_codedeploy::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use common::docker::{docker_available, TEST_IMAGE};
 use simfra::server::TestServer;
-use simfra::Settings;
 
 /// Containers playing EC2 instances, removed when dropped.
 struct Instances {
@@ -71,10 +70,7 @@ impl Drop for Instances {
 }
 
 fn server() -> TestServer {
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
-    common::start_with(settings)
+    common::docker::server()
 }
 
 const HOOK: &str = "#!/bin/sh\necho \"$LIFECYCLE_EVENT $APPLICATION_NAME\" >> /tmp/hooks.log\n";

@@ -16,7 +16,6 @@ use aws_sdk_codedeploy::types::{
 };
 use aws_sdk_s3::primitives::ByteStream;
 use common::docker::{docker_available, TEST_IMAGE};
-use simfra::Settings;
 
 fn container_of(instance: &str) -> String {
     let out = Command::new("docker")
@@ -36,9 +35,7 @@ async fn a_registered_instance_is_a_container_that_deployments_install_into() {
     if !docker_available() {
         return;
     }
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
+    let mut settings = common::docker::settings();
     settings.codedeploy_image = Some(TEST_IMAGE.to_string());
     let server = common::start_with(settings);
     let cd = common::codedeploy(&server);

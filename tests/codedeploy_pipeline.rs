@@ -14,7 +14,6 @@ use aws_sdk_codepipeline::types::{ActionCategory, ActionOwner, PipelineDeclarati
 use aws_sdk_s3::primitives::ByteStream;
 use codepipeline_support::{action, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
-use simfra::Settings;
 
 struct Target(String);
 
@@ -44,10 +43,7 @@ async fn abandoning_the_execution_stops_its_deployment() {
         .unwrap();
     assert!(out.status.success());
     let _target = Target(String::from_utf8_lossy(&out.stdout).trim().to_string());
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
-    let server = common::start_with(settings);
+    let server = common::docker::server();
     let s3 = common::s3(&server);
     let cd = common::codedeploy(&server);
     let cp = common::codepipeline(&server);

@@ -24,7 +24,6 @@ use aws_sdk_codepipeline::types::{
 use aws_sdk_s3::primitives::ByteStream;
 use codepipeline_support::{action, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
-use simfra::Settings;
 
 /// An S3 source of `sources/app.zip`, output `AppOut`.
 fn source() -> ActionDeclaration {
@@ -78,10 +77,8 @@ fn pipeline(
 }
 
 /// Docker settings whose `aws/codebuild/*` image is the local test image.
-fn docker_settings() -> Settings {
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
+fn docker_settings() -> simfra::Settings {
+    let mut settings = common::docker::settings();
     settings.codebuild_image = Some(TEST_IMAGE.to_string());
     settings
 }

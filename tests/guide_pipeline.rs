@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use common::docker::{docker_available, TEST_IMAGE};
 use common::git::git;
-use simfra::Settings;
 
 fn write(dir: &Path, path: &str, body: &str, exec: bool) {
     let p = dir.join(path);
@@ -135,9 +134,7 @@ fn the_guides_pipeline_builds_and_deploys_what_was_pushed() {
     assert!(out.status.success());
     let target = Target(String::from_utf8_lossy(&out.stdout).trim().to_string());
 
-    let mut settings = Settings::for_tests();
-    settings.docker = true;
-    settings.workers = 2;
+    let mut settings = common::docker::settings();
     // The project names AWS's own image; simfra runs the local test image in its place.
     settings.codebuild_image = Some(TEST_IMAGE.to_string());
     let server = common::start_with(settings);

@@ -43,3 +43,16 @@ fn succeeds(args: &[&str]) -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+/// Settings of a server that runs builds and deployments in Docker (two workers).
+pub fn settings() -> simfra::Settings {
+    let mut settings = simfra::Settings::for_tests();
+    settings.docker = true;
+    settings.workers = 2;
+    settings
+}
+
+/// An in-memory server on a free port that runs builds and deployments in Docker.
+pub fn server() -> simfra::server::TestServer {
+    super::start_with(settings())
+}
