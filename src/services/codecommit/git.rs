@@ -421,7 +421,7 @@ pub fn clone_at(repo: &Path, commit: &str, dest: &Path, origin: &str) -> Result<
     )?;
     output(
         base_command(),
-        &["-C", &dst, "remote", "set-url", "origin", origin],
+        &["-C", &dst, "remote", "set-url", "--", "origin", origin],
         None,
     )?;
     Ok(())
