@@ -1,6 +1,7 @@
 //! CodeCommit as a pipeline source: a push starts the pipeline by itself (change detection),
 //! the source artifact is the pushed tree, the execution names the pushed commit, and the
-//! source action's variables are recorded. Also: repositories survive `kill -9`.
+//! source action's variables are recorded; a `CODEBUILD_CLONE_REF` artifact fails any consumer
+//! but CodeBuild, saying so. Also: repositories survive `kill -9`.
 
 mod codepipeline_support;
 mod common;
@@ -284,4 +285,126 @@ async fn repositories_and_branches_survive_kill_9() {
         ],
     );
     assert_eq!(std::fs::read_to_string(clone.join("a.txt")).unwrap(), "a\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clone_reference_is_for_codebuild_only() {
+    let server = common::start();
+    let cc = common::codecommit(&server);
+    let cp = common::codepipeline(&server);
+    let s3 = common::s3(&server);
+    s3.create_bucket().bucket("web-site").send().await.unwrap();
+    cc.create_repository()
+        .repository_name("web")
+        .send()
+        .await
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("w");
+    std::fs::create_dir_all(&work).unwrap();
+    git(&work, &["init", "-q"]);
+    std::fs::write(work.join("index.html"), "<h1>v1</h1>\n").unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "v1"]);
+    let commit = git(&work, &["rev-parse", "HEAD"]);
+    git(
+        &work,
+        &[
+            "push",
+            "-q",
+            &format!("http://{}/v1/repos/web", server.addr),
+            "main",
+        ],
+    );
+
+    // A clone reference handed to an S3 deploy fails it, naming why (as on AWS).
+    let source = action(
+        "Checkout",
+        type_id(ActionCategory::Source, ActionOwner::Aws, "CodeCommit"),
+        &[
+            ("RepositoryName", "web"),
+            ("BranchName", "main"),
+            ("OutputArtifactFormat", "CODEBUILD_CLONE_REF"),
+            ("PollForSourceChanges", "false"),
+        ],
+        &[],
+        &["Ref"],
+    );
+    let deploy = action(
+        "Deploy",
+        type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3"),
+        &[("BucketName", "web-site"), ("Extract", "true")],
+        &["Ref"],
+        &[],
+    );
+    let declaration = PipelineDeclaration::builder()
+        .name("ref-to-s3")
+        .role_arn(ROLE)
+        .artifact_store(store())
+        .stages(stage("Source", vec![source]))
+        .stages(stage("Deploy", vec![deploy]))
+        .build()
+        .unwrap();
+    cp.create_pipeline()
+        .pipeline(declaration)
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let run = loop {
+        let ex = executions(&cp, "ref-to-s3").await;
+        if let Some(e) = ex
+            .first()
+            .filter(|e| e.status() != Some(&PipelineExecutionStatus::InProgress))
+        {
+            break e.clone();
+        }
+        assert!(Instant::now() < deadline, "the execution did not end");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(run.status(), Some(&PipelineExecutionStatus::Failed));
+    let actions = cp
+        .list_action_executions()
+        .pipeline_name("ref-to-s3")
+        .send()
+        .await
+        .unwrap();
+    let failed = actions
+        .action_execution_details()
+        .iter()
+        .find(|a| a.action_name() == Some("Deploy"))
+        .unwrap();
+    let message = failed
+        .output()
+        .unwrap()
+        .execution_result()
+        .unwrap()
+        .external_execution_summary()
+        .unwrap_or_default()
+        .to_string();
+    let state = cp
+        .get_pipeline_state()
+        .name("ref-to-s3")
+        .send()
+        .await
+        .unwrap();
+    let error = state.stage_states()[1].action_states()[0]
+        .latest_execution()
+        .unwrap()
+        .error_details()
+        .unwrap()
+        .message()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("only a CodeBuild action can use it") && error.contains(&commit),
+        "{error} / {message}"
+    );
+    let listed = s3
+        .list_objects_v2()
+        .bucket("web-site")
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.contents().is_empty());
 }

@@ -83,6 +83,7 @@ pub fn register_all(
                 svc: deploys,
                 runner: deploy_runner,
             }),
+            objects: object_port.clone(),
         }),
     );
     for category in ["Build", "Test"] {

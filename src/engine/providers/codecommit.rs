@@ -7,7 +7,8 @@
 //!
 //! `OutputArtifactFormat`: `CODE_ZIP` (default) is a zip of the tree at the commit without
 //! `.git`; `CODEBUILD_CLONE_REF` is a small JSON document naming the clone URL, branch and
-//! commit, for a CodeBuild action to clone.
+//! commit ([`CloneRef`]), for a CodeBuild action to clone; any other action given one fails
+//! saying so, as on AWS.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -18,6 +19,61 @@ use super::{ActionJob, ActionSuccess, NothingToCancel, Provider, Reporter, Runni
 use crate::clock::Timestamp;
 use crate::engine::ports::{ObjectStore, SourceCommit, SourceRepository};
 use crate::engine::records::ArtifactRevision;
+
+/// A `CODEBUILD_CLONE_REF` artifact: the repository and commit a build clones.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CloneRef {
+    pub full_repository_name: String,
+    pub commit_id: String,
+    pub clone_url: Option<String>,
+}
+
+impl CloneRef {
+    /// The largest document taken for one (they are about 250 bytes).
+    pub const MAX_SIZE: u64 = 64 * 1024;
+
+    /// The reference `bytes` hold, if they are one.
+    pub fn parse(bytes: &[u8]) -> Option<CloneRef> {
+        serde_json::from_slice(bytes).ok()
+    }
+
+    /// Reads the artifact's head: its clone reference, if it is one. Rewinds the file.
+    pub fn read(file: &mut std::fs::File, size: u64) -> std::io::Result<Option<CloneRef>> {
+        use std::io::{Read, Seek};
+        if size > Self::MAX_SIZE {
+            return Ok(None);
+        }
+        let mut head = Vec::new();
+        file.take(Self::MAX_SIZE).read_to_end(&mut head)?;
+        file.rewind()?;
+        Ok(Self::parse(&head))
+    }
+}
+
+/// The failure of an action other than CodeBuild given a clone reference (AWS: only a
+/// CodeBuild action can consume one), or `Ok` for any other artifact.
+pub fn refuse_clone_ref(
+    objects: &dyn ObjectStore,
+    artifact: &crate::engine::records::ArtifactLocation,
+    action: &str,
+) -> Result<(), (String, String)> {
+    let Ok(mut obj) = objects.get_object(&artifact.bucket, &artifact.key, None) else {
+        // A missing artifact is the consumer's own error to report.
+        return Ok(());
+    };
+    match CloneRef::read(&mut obj.file, obj.size) {
+        Ok(Some(r)) => Err((
+            "JobFailed".to_string(),
+            format!(
+                "The input artifact {} is a CODEBUILD_CLONE_REF reference to {} at {}: only a \
+                 CodeBuild action can use it, not {action}",
+                artifact.name, r.full_repository_name, r.commit_id
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
 
 pub struct CodeCommitSource {
     pub repositories: Arc<dyn SourceRepository>,

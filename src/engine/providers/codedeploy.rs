@@ -12,11 +12,13 @@ use std::sync::Arc;
 use super::{
     ActionJob, ActionProgress, ActionSuccess, NothingToCancel, Provider, Reporter, RunningAction,
 };
-use crate::engine::ports::{DeployRequest, DeployService, DeployTarget, PortError};
+use crate::engine::ports::{DeployRequest, DeployService, DeployTarget, ObjectStore, PortError};
 use crate::engine::records::ActionRecord;
 
 pub struct CodeDeployAction {
     pub deployments: Arc<dyn DeployService>,
+    /// The artifact store, to refuse a clone reference as input.
+    pub objects: Arc<dyn ObjectStore>,
 }
 
 fn request(job: &ActionJob) -> Result<DeployRequest, String> {
@@ -64,6 +66,16 @@ impl Provider for CodeDeployAction {
                 return Box::new(NothingToCancel);
             }
         };
+        if let Some(input) = job.input_artifacts.first() {
+            if let Err((code, message)) = super::codecommit::refuse_clone_ref(
+                self.objects.as_ref(),
+                input,
+                "a CodeDeploy action",
+            ) {
+                reporter.failed(&code, message);
+                return Box::new(NothingToCancel);
+            }
+        }
         let (account, region) = (req.account.clone(), req.region.clone());
         let done = reporter.clone();
         let started = self.deployments.start_deployment(

@@ -222,6 +222,7 @@ fn deploy(
         .input_artifacts
         .first()
         .ok_or_else(|| config_error("The S3 deploy action needs one input artifact".into()))?;
+    super::codecommit::refuse_clone_ref(objects, input, "an S3 deploy action")?;
     let mut artifact = objects
         .get_object(&input.bucket, &input.key, None)
         .map_err(port)?;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use super::build::sanitize;
 use super::{BuildJob, Runner};
 use crate::engine::ports::{ObjectStore, SourceRepository};
+use crate::engine::providers::codecommit::CloneRef;
 use crate::runtime::ContainerRuntime;
 use crate::services::codebuild::model::ProjectSource;
 
@@ -277,58 +278,37 @@ struct InputPlace<'a> {
     endpoint: Option<&'a str>,
 }
 
-/// The largest `CODEBUILD_CLONE_REF` document read (they are about 250 bytes).
-const CLONE_REF_MAX: u64 = 64 * 1024;
-
-/// A CodeCommit source action's `CODEBUILD_CLONE_REF` artifact: the repository and commit a
-/// build clones instead of unpacking a zip.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CloneRef {
-    full_repository_name: String,
-    commit_id: String,
-    clone_url: Option<String>,
-}
-
 /// A pipeline input artifact into `dir`: a zip is unpacked; a `CODEBUILD_CLONE_REF` document
 /// becomes a full clone of the repository (history and `.git`) checked out at its commit,
 /// whose `origin` is the repository's URL as the build container reaches simfra.
 fn fetch_input(at: &InputPlace<'_>, bucket: &str, key: &str, dir: &Path) -> Result<(), Failure> {
-    use std::io::{Read, Seek};
     let obj = get_object(at.objects, bucket, key, dir)?;
     let mut file = obj.file;
-    if obj.size <= CLONE_REF_MAX {
-        let mut head = Vec::new();
-        (&mut file)
-            .take(CLONE_REF_MAX)
-            .read_to_end(&mut head)
-            .map_err(|e| client(format!("reading s3://{bucket}/{key}: {e}")))?;
-        if let Ok(r) = serde_json::from_slice::<CloneRef>(&head) {
-            let repos = at
-                .repos
-                .ok_or_else(|| client("CodeCommit is not available"))?;
-            let origin = match at.endpoint {
-                Some(e) => format!("{e}/v1/repos/{}", r.full_repository_name),
-                None => r.clone_url.clone().unwrap_or_default(),
-            };
-            return repos
-                .clone_at(
-                    at.account,
-                    at.region,
-                    &r.full_repository_name,
-                    &r.commit_id,
-                    &origin,
-                    dir,
-                )
-                .map_err(|e| {
-                    client(format!(
-                        "failed to clone {} at {}: {e}",
-                        r.full_repository_name, r.commit_id
-                    ))
-                });
-        }
-        file.rewind()
-            .map_err(|e| client(format!("reading s3://{bucket}/{key}: {e}")))?;
+    let reference = CloneRef::read(&mut file, obj.size)
+        .map_err(|e| client(format!("reading s3://{bucket}/{key}: {e}")))?;
+    if let Some(r) = reference {
+        let repos = at
+            .repos
+            .ok_or_else(|| client("CodeCommit is not available"))?;
+        let origin = match at.endpoint {
+            Some(e) => format!("{e}/v1/repos/{}", r.full_repository_name),
+            None => r.clone_url.clone().unwrap_or_default(),
+        };
+        return repos
+            .clone_at(
+                at.account,
+                at.region,
+                &r.full_repository_name,
+                &r.commit_id,
+                &origin,
+                dir,
+            )
+            .map_err(|e| {
+                client(format!(
+                    "failed to clone {} at {}: {e}",
+                    r.full_repository_name, r.commit_id
+                ))
+            });
     }
     unpack(file, bucket, key, dir)
 }
