@@ -18,7 +18,7 @@ use aws_sdk_codepipeline::types::{
     ActionCategory, ActionOwner, PipelineDeclaration, PipelineExecutionStatus,
 };
 use aws_sdk_s3::primitives::ByteStream;
-use codepipeline_support::{action, stage, store, type_id, ROLE};
+use codepipeline_support::{action, clone_ref_source, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
 use common::git::git;
 
@@ -487,18 +487,7 @@ async fn a_clone_ref_source_gives_the_build_a_full_clone() {
     git(&work, &["push", "-q", &url, "main"]);
 
     pipeline_project(&cb, "clone-build", None).await;
-    let source = action(
-        "Checkout",
-        type_id(ActionCategory::Source, ActionOwner::Aws, "CodeCommit"),
-        &[
-            ("RepositoryName", "cloned"),
-            ("BranchName", "main"),
-            ("OutputArtifactFormat", "CODEBUILD_CLONE_REF"),
-            ("PollForSourceChanges", "false"),
-        ],
-        &[],
-        &["Ref"],
-    );
+    let source = clone_ref_source("cloned", "Ref");
     let build = action(
         "Build",
         type_id(ActionCategory::Build, ActionOwner::Aws, "CodeBuild"),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_codepipeline::types::{
     ActionCategory, ActionOwner, PipelineDeclaration, PipelineExecutionStatus,
 };
-use codepipeline_support::{action, stage, store, type_id, ROLE};
+use codepipeline_support::{action, clone_ref_source, stage, store, type_id, ROLE};
 use common::git::git;
 use common::process::Simfra;
 
@@ -318,18 +318,7 @@ async fn a_clone_reference_is_for_codebuild_only() {
     );
 
     // A clone reference handed to an S3 deploy fails it, naming why (as on AWS).
-    let source = action(
-        "Checkout",
-        type_id(ActionCategory::Source, ActionOwner::Aws, "CodeCommit"),
-        &[
-            ("RepositoryName", "web"),
-            ("BranchName", "main"),
-            ("OutputArtifactFormat", "CODEBUILD_CLONE_REF"),
-            ("PollForSourceChanges", "false"),
-        ],
-        &[],
-        &["Ref"],
-    );
+    let source = clone_ref_source("web", "Ref");
     let deploy = action(
         "Deploy",
         type_id(ActionCategory::Deploy, ActionOwner::Aws, "S3"),

@@ -51,6 +51,23 @@ pub fn codecommit_source(name: &str, out: &str) -> ActionDeclaration {
     )
 }
 
+/// A CodeCommit source of `repository`'s `main` whose artifact `out` is a clone reference
+/// (`CODEBUILD_CLONE_REF`), started by hand only.
+pub fn clone_ref_source(repository: &str, out: &str) -> ActionDeclaration {
+    action(
+        "Checkout",
+        type_id(ActionCategory::Source, ActionOwner::Aws, "CodeCommit"),
+        &[
+            ("RepositoryName", repository),
+            ("BranchName", "main"),
+            ("OutputArtifactFormat", "CODEBUILD_CLONE_REF"),
+            ("PollForSourceChanges", "false"),
+        ],
+        &[],
+        &[out],
+    )
+}
+
 pub fn codebuild(name: &str, input: &str, project: &str) -> ActionDeclaration {
     action(
         name,

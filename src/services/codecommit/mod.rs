@@ -199,6 +199,26 @@ fn port_err(e: impl std::fmt::Display) -> PortError {
     PortError::Other(e.to_string())
 }
 
+impl CodeCommit {
+    /// The directory of a repository the port reads `commit_id` from (an existing repository,
+    /// a well-formed commit id).
+    fn repository_for_commit(
+        &self,
+        account: &str,
+        region: &str,
+        repository: &str,
+        commit_id: &str,
+    ) -> std::result::Result<std::path::PathBuf, PortError> {
+        let r = self.state.get(account, region, repository).ok_or_else(|| {
+            PortError::Other(format!("The repository {repository} does not exist"))
+        })?;
+        if !validate::is_object_id(commit_id) {
+            return Err(PortError::Other(format!("{commit_id} is not a commit id")));
+        }
+        Ok(self.state.dir(&r))
+    }
+}
+
 impl SourceRepository for CodeCommit {
     fn branch_head(
         &self,
@@ -257,13 +277,8 @@ impl SourceRepository for CodeCommit {
         commit_id: &str,
         out: &Path,
     ) -> std::result::Result<(), PortError> {
-        let r = self.state.get(account, region, repository).ok_or_else(|| {
-            PortError::Other(format!("The repository {repository} does not exist"))
-        })?;
-        if !validate::is_object_id(commit_id) {
-            return Err(PortError::Other(format!("{commit_id} is not a commit id")));
-        }
-        git::archive_zip(&self.state.dir(&r), commit_id, out).map_err(port_err)
+        let dir = self.repository_for_commit(account, region, repository, commit_id)?;
+        git::archive_zip(&dir, commit_id, out).map_err(port_err)
     }
 
     fn clone_url(&self, _account: &str, _region: &str, repository: &str) -> String {
@@ -283,13 +298,8 @@ impl SourceRepository for CodeCommit {
         origin: &str,
         dir: &Path,
     ) -> std::result::Result<(), PortError> {
-        let r = self.state.get(account, region, repository).ok_or_else(|| {
-            PortError::Other(format!("The repository {repository} does not exist"))
-        })?;
-        if !validate::is_object_id(commit_id) {
-            return Err(PortError::Other(format!("{commit_id} is not a commit id")));
-        }
-        git::clone_at(&self.state.dir(&r), commit_id, dir, origin).map_err(port_err)
+        let repo = self.repository_for_commit(account, region, repository, commit_id)?;
+        git::clone_at(&repo, commit_id, dir, origin).map_err(port_err)
     }
 }
 
