@@ -52,17 +52,14 @@ impl CloneRef {
 }
 
 /// The failure of an action other than CodeBuild given a clone reference (AWS: only a
-/// CodeBuild action can consume one), or `Ok` for any other artifact.
+/// CodeBuild action can consume one), or `Ok` for any other artifact. `object` is the
+/// artifact's stored object, opened by the consumer (and left rewound).
 pub fn refuse_clone_ref(
-    objects: &dyn ObjectStore,
     artifact: &crate::engine::records::ArtifactLocation,
+    object: &mut crate::engine::ports::StoredObject,
     action: &str,
 ) -> Result<(), (String, String)> {
-    let Ok(mut obj) = objects.get_object(&artifact.bucket, &artifact.key, None) else {
-        // A missing artifact is the consumer's own error to report.
-        return Ok(());
-    };
-    match CloneRef::read(&mut obj.file, obj.size) {
+    match CloneRef::read(&mut object.file, object.size) {
         Ok(Some(r)) => Err((
             "JobFailed".to_string(),
             format!(

@@ -66,14 +66,16 @@ impl Provider for CodeDeployAction {
                 return Box::new(NothingToCancel);
             }
         };
+        // A missing input is the deployment's own error to report; a clone reference is
+        // refused here (a small read: the artifact's head, only when it is small).
         if let Some(input) = job.input_artifacts.first() {
-            if let Err((code, message)) = super::codecommit::refuse_clone_ref(
-                self.objects.as_ref(),
-                input,
-                "a CodeDeploy action",
-            ) {
-                reporter.failed(&code, message);
-                return Box::new(NothingToCancel);
+            if let Ok(mut object) = self.objects.get_object(&input.bucket, &input.key, None) {
+                if let Err((code, message)) =
+                    super::codecommit::refuse_clone_ref(input, &mut object, "a CodeDeploy action")
+                {
+                    reporter.failed(&code, message);
+                    return Box::new(NothingToCancel);
+                }
             }
         }
         let (account, region) = (req.account.clone(), req.region.clone());

@@ -222,10 +222,10 @@ fn deploy(
         .input_artifacts
         .first()
         .ok_or_else(|| config_error("The S3 deploy action needs one input artifact".into()))?;
-    super::codecommit::refuse_clone_ref(objects, input, "an S3 deploy action")?;
     let mut artifact = objects
         .get_object(&input.bucket, &input.key, None)
         .map_err(port)?;
+    super::codecommit::refuse_clone_ref(input, &mut artifact, "an S3 deploy action")?;
     let cache_control = job.configuration.get("CacheControl").cloned();
     let headers = |key: &str| ObjectHeaders {
         content_type: content_type_for(key).map(str::to_string),
