@@ -304,7 +304,8 @@ pub trait DeployService: Send + Sync {
     ) -> Result<String, PortError>;
     /// Stops a deployment (its `done` still runs, with status Stopped).
     fn stop_deployment(&self, account: &str, region: &str, deployment_id: &str);
-    /// The targets (instances) of a deployment, with their lifecycle events so far.
+    /// The targets (instances) of a deployment, with their lifecycle events so far; none for
+    /// a deployment that does not exist.
     fn targets(
         &self,
         account: &str,

@@ -100,14 +100,13 @@ impl DeployService for Deploys {
         region: &str,
         deployment_id: &str,
     ) -> Result<Vec<DeployTarget>, PortError> {
-        let d = self
+        // A deployment that is gone (CodeDeploy's state was reset) has no targets left.
+        Ok(self
             .svc
             .state
             .deployment(account, region, deployment_id)
-            .ok_or_else(|| {
-                PortError::Other(format!("The deployment {deployment_id} does not exist"))
-            })?;
-        Ok(d.targets.iter().map(deploy_target).collect())
+            .map(|d| d.targets.iter().map(deploy_target).collect())
+            .unwrap_or_default())
     }
 }
 

@@ -69,21 +69,14 @@ pub fn list_deploy_action_execution_targets(
         .engine
         .deploy_targets(&record)
         .map_err(|e| E::Internal(format!("reading the deployment's targets: {e}")))?;
-    // TARGET_STATUS filters: a target passes when its status is one of the values of every
-    // filter (case-insensitive).
-    let wanted: Vec<&Vec<String>> = input
-        .filters
-        .iter()
-        .filter(|f| f.name.as_deref().is_none_or(|n| n == "TARGET_STATUS"))
-        .map(|f| &f.values)
-        .filter(|values| !values.is_empty())
-        .collect();
+    // TARGET_STATUS filters (the only name, checked above): a target passes when its status
+    // is one of the values of every filter that has values (case-insensitive).
     let targets: Vec<DeployTarget> = targets
         .into_iter()
         .filter(|t| {
-            wanted
-                .iter()
-                .all(|values| values.iter().any(|s| s.eq_ignore_ascii_case(&t.status)))
+            input.filters.iter().all(|f| {
+                f.values.is_empty() || f.values.iter().any(|s| s.eq_ignore_ascii_case(&t.status))
+            })
         })
         .collect();
     let (items, next_token) = page(targets, |t| t.id.as_str(), max, input.next_token.as_deref())?;
