@@ -213,7 +213,8 @@ pub async fn dispatch(
     payload: web::Payload,
     router: web::Data<Arc<Router>>,
 ) -> HttpResponse {
-    let Some(store) = &router.store else {
+    // Without a data directory nothing is queued: there is nothing to wait for.
+    let Some(store) = router.store.as_ref().filter(|s| s.is_persistent()) else {
         return route(req, payload, &router).await;
     };
     let kept = req.clone();

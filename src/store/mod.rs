@@ -246,9 +246,10 @@ impl Store {
     }
 
     /// Queues a batch without waiting for its commit (a no-op in memory mode): the writer
-    /// commits it after everything queued before it. A failure is logged. For writes whose
-    /// caller cannot answer an error anyway (the engine's progress); [`Store::durable`] makes
-    /// them durable before a client is told about them.
+    /// commits it after everything queued before it. A batch whose commit fails is held and
+    /// written again (`writer.rs`). For writes whose caller cannot answer an error anyway (the
+    /// engine's progress); [`Store::durable`] makes them durable before a client is told about
+    /// them, and fails while some are held.
     pub fn apply_later(&self, batch: Batch) {
         if let Some(w) = &self.writer {
             if !batch.ops.is_empty() {
