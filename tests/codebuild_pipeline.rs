@@ -18,7 +18,9 @@ use aws_sdk_codepipeline::types::{
     ActionCategory, ActionOwner, PipelineDeclaration, PipelineExecutionStatus,
 };
 use aws_sdk_s3::primitives::ByteStream;
-use codepipeline_support::{action, clone_ref_source, stage, store, type_id, ROLE};
+use codepipeline_support::{
+    action, clone_ref_source, latest_execution_id, stage, store, type_id, ROLE,
+};
 use common::docker::{docker_available, TEST_IMAGE};
 use common::git::git;
 
@@ -391,16 +393,7 @@ async fn abandoning_the_execution_stops_its_build() {
         assert!(Instant::now() < deadline, "the build never reached BUILD");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let execution = cp
-        .list_pipeline_executions()
-        .pipeline_name("abandoned")
-        .send()
-        .await
-        .unwrap()
-        .pipeline_execution_summaries()[0]
-        .pipeline_execution_id()
-        .unwrap()
-        .to_string();
+    let execution = latest_execution_id(&cp, "abandoned").await;
     cp.stop_pipeline_execution()
         .pipeline_name("abandoned")
         .pipeline_execution_id(&execution)
@@ -508,16 +501,7 @@ async fn a_clone_ref_source_gives_the_build_a_full_clone() {
         .send()
         .await
         .unwrap();
-    let id = cp
-        .list_pipeline_executions()
-        .pipeline_name("full-clone")
-        .send()
-        .await
-        .unwrap()
-        .pipeline_execution_summaries()[0]
-        .pipeline_execution_id()
-        .unwrap()
-        .to_string();
+    let id = latest_execution_id(&cp, "full-clone").await;
     let status = ended(&cp, "full-clone", &id).await;
     let actions = cp
         .list_action_executions()

@@ -62,18 +62,25 @@ async fn executions(
         .to_vec()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_starts_the_pipeline_and_deploys_the_pushed_tree() {
-    let server = common::start();
-    let cc = common::codecommit(&server);
-    let cp = common::codepipeline(&server);
-    let s3 = common::s3(&server);
+/// The deploy bucket `web-site` and the empty repository `web`; CodePipeline and S3 clients.
+async fn web_site(
+    server: &simfra::server::TestServer,
+) -> (aws_sdk_codepipeline::Client, aws_sdk_s3::Client) {
+    let s3 = common::s3(server);
     s3.create_bucket().bucket("web-site").send().await.unwrap();
-    cc.create_repository()
+    common::codecommit(server)
+        .create_repository()
         .repository_name("web")
         .send()
         .await
         .unwrap();
+    (common::codepipeline(server), s3)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_starts_the_pipeline_and_deploys_the_pushed_tree() {
+    let server = common::start();
+    let (cp, s3) = web_site(&server).await;
     cp.create_pipeline()
         .pipeline(pipeline("web-release", None))
         .send()
@@ -290,15 +297,7 @@ async fn repositories_and_branches_survive_kill_9() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clone_reference_is_for_codebuild_only() {
     let server = common::start();
-    let cc = common::codecommit(&server);
-    let cp = common::codepipeline(&server);
-    let s3 = common::s3(&server);
-    s3.create_bucket().bucket("web-site").send().await.unwrap();
-    cc.create_repository()
-        .repository_name("web")
-        .send()
-        .await
-        .unwrap();
+    let (cp, s3) = web_site(&server).await;
     let tmp = tempfile::tempdir().unwrap();
     let work = tmp.path().join("w");
     std::fs::create_dir_all(&work).unwrap();

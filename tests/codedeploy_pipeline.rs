@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_codedeploy::types::{DeploymentStatus, Ec2TagFilter, Ec2TagFilterType};
 use aws_sdk_codepipeline::types::{ActionCategory, ActionOwner, PipelineDeclaration};
 use aws_sdk_s3::primitives::ByteStream;
-use codepipeline_support::{action, stage, store, type_id, ROLE};
+use codepipeline_support::{action, latest_execution_id, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
 
 struct Target(String);
@@ -168,16 +168,7 @@ async fn abandoning_the_execution_stops_its_deployment() {
         assert!(Instant::now() < deadline, "the hook never ran");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let execution = cp
-        .list_pipeline_executions()
-        .pipeline_name("slow-deploy")
-        .send()
-        .await
-        .unwrap()
-        .pipeline_execution_summaries()[0]
-        .pipeline_execution_id()
-        .unwrap()
-        .to_string();
+    let execution = latest_execution_id(&cp, "slow-deploy").await;
     cp.stop_pipeline_execution()
         .pipeline_name("slow-deploy")
         .pipeline_execution_id(&execution)

@@ -22,7 +22,7 @@ use aws_sdk_codepipeline::types::{
     RuleDeclaration, RuleExecutionDetail, RuleExecutionStatus, RuleOwner, RuleTypeId,
 };
 use aws_sdk_s3::primitives::ByteStream;
-use codepipeline_support::{action, stage, store, type_id, ROLE};
+use codepipeline_support::{action, latest_execution_id, stage, store, type_id, ROLE};
 use common::docker::{docker_available, TEST_IMAGE};
 
 /// An S3 source of `sources/app.zip`, output `AppOut`.
@@ -343,16 +343,7 @@ async fn abandoning_the_execution_stops_the_commands() {
         assert!(Instant::now() < deadline, "the commands never started");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let execution = cp
-        .list_pipeline_executions()
-        .pipeline_name("commands-abandoned")
-        .send()
-        .await
-        .unwrap()
-        .pipeline_execution_summaries()[0]
-        .pipeline_execution_id()
-        .unwrap()
-        .to_string();
+    let execution = latest_execution_id(&cp, "commands-abandoned").await;
     cp.stop_pipeline_execution()
         .pipeline_name("commands-abandoned")
         .pipeline_execution_id(&execution)

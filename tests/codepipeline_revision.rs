@@ -13,7 +13,7 @@ use aws_sdk_codepipeline::types::{
 };
 use aws_sdk_codepipeline::Client;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
-use codepipeline_support::{action, code, stage, store, type_id, ROLE};
+use codepipeline_support::{action, code, latest_execution_id, stage, store, type_id, ROLE};
 
 fn zip_with(body: &str) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
@@ -124,16 +124,7 @@ async fn a_new_revision_starts_an_execution_of_that_revision() {
         .send()
         .await
         .unwrap();
-    let first = cp
-        .list_pipeline_executions()
-        .pipeline_name("pinned")
-        .send()
-        .await
-        .unwrap()
-        .pipeline_execution_summaries()[0]
-        .pipeline_execution_id()
-        .unwrap()
-        .to_string();
+    let first = latest_execution_id(&cp, "pinned").await;
     assert_eq!(wait(&cp, &first).await, PipelineExecutionStatus::Succeeded);
 
     // v1 is new to the action: an execution of exactly that version.

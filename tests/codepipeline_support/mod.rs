@@ -113,6 +113,19 @@ pub fn pipeline(name: &str) -> PipelineDeclaration {
     pipeline_with(name, "app-build")
 }
 
+/// The id of the pipeline's newest execution.
+pub async fn latest_execution_id(cp: &aws_sdk_codepipeline::Client, pipeline: &str) -> String {
+    cp.list_pipeline_executions()
+        .pipeline_name(pipeline)
+        .send()
+        .await
+        .unwrap()
+        .pipeline_execution_summaries()[0]
+        .pipeline_execution_id()
+        .unwrap()
+        .to_string()
+}
+
 pub fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build().unwrap()
 }
